@@ -1,0 +1,120 @@
+package dev.tessera.tensor.cpu.simd;
+
+import java.util.Arrays;
+
+/**
+ * Copies blocks of GEMM operands into the contiguous layouts the micro-kernels read: B as
+ * column panels, A as row slivers, both zero-padded to full tiles so the kernels never branch
+ * on edges. Handles transposed storage, arbitrary offsets and leading dimensions.
+ */
+public final class Packing {
+    private Packing() {}
+
+    /**
+     * Packs {@code op(B)[pc:pc+kc, jc:jc+nc]} into panels of {@code nr} columns: panel q holds
+     * element (p, j) at {@code dBase + q*kc*nr + p*nr + j}; columns past {@code nc} are zero.
+     */
+    public static void packB(boolean transB, float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc,
+                             int nr, float[] dst, int dBase) {
+        for (int jp = 0; jp < nc; jp += nr) {
+            int w = Math.min(nr, nc - jp);
+            int base = dBase + (jp / nr) * kc * nr;
+            if (!transB) {
+                int src = bOff + pc * ldb + jc + jp;
+                for (int p = 0, d = base; p < kc; p++, d += nr, src += ldb) {
+                    System.arraycopy(b, src, dst, d, w);
+                    if (w < nr) Arrays.fill(dst, d + w, d + nr, 0f);
+                }
+            } else {
+                for (int j = 0; j < w; j++) {
+                    int src = bOff + (jc + jp + j) * ldb + pc;
+                    for (int p = 0, d = base + j; p < kc; p++, d += nr) dst[d] = b[src + p];
+                }
+                if (w < nr) {
+                    for (int p = 0, d = base; p < kc; p++, d += nr) Arrays.fill(dst, d + w, d + nr, 0f);
+                }
+            }
+        }
+    }
+
+    /**
+     * Packs {@code op(A)[ic:ic+mc, pc:pc+kc]} into slivers of {@code mr} rows: sliver s holds
+     * element (i, p) at {@code dBase + s*kc*mr + p*mr + i}; rows past {@code mc} are zero.
+     */
+    public static void packA(boolean transA, float[] a, int aOff, int lda, int ic, int mc, int pc, int kc,
+                             int mr, float[] dst, int dBase) {
+        for (int ir = 0; ir < mc; ir += mr) {
+            int h = Math.min(mr, mc - ir);
+            int base = dBase + (ir / mr) * kc * mr;
+            if (!transA) {
+                for (int r = 0; r < h; r++) {
+                    int src = aOff + (ic + ir + r) * lda + pc;
+                    for (int p = 0, d = base + r; p < kc; p++, d += mr) dst[d] = a[src + p];
+                }
+                if (h < mr) {
+                    for (int p = 0, d = base; p < kc; p++, d += mr) Arrays.fill(dst, d + h, d + mr, 0f);
+                }
+            } else {
+                int src = aOff + pc * lda + ic + ir;
+                for (int p = 0, d = base; p < kc; p++, d += mr, src += lda) {
+                    System.arraycopy(a, src, dst, d, h);
+                    if (h < mr) Arrays.fill(dst, d + h, d + mr, 0f);
+                }
+            }
+        }
+    }
+
+    /**
+     * Packs {@code op(B)[pc:pc+kc, jc:jc+nc]} into panels of {@code nr} columns: panel q holds
+     * element (p, j) at {@code dBase + q*kc*nr + p*nr + j}; columns past {@code nc} are zero.
+     */
+    public static void packB(boolean transB, double[] b, int bOff, int ldb, int pc, int kc, int jc, int nc,
+                             int nr, double[] dst, int dBase) {
+        for (int jp = 0; jp < nc; jp += nr) {
+            int w = Math.min(nr, nc - jp);
+            int base = dBase + (jp / nr) * kc * nr;
+            if (!transB) {
+                int src = bOff + pc * ldb + jc + jp;
+                for (int p = 0, d = base; p < kc; p++, d += nr, src += ldb) {
+                    System.arraycopy(b, src, dst, d, w);
+                    if (w < nr) Arrays.fill(dst, d + w, d + nr, 0d);
+                }
+            } else {
+                for (int j = 0; j < w; j++) {
+                    int src = bOff + (jc + jp + j) * ldb + pc;
+                    for (int p = 0, d = base + j; p < kc; p++, d += nr) dst[d] = b[src + p];
+                }
+                if (w < nr) {
+                    for (int p = 0, d = base; p < kc; p++, d += nr) Arrays.fill(dst, d + w, d + nr, 0d);
+                }
+            }
+        }
+    }
+
+    /**
+     * Packs {@code op(A)[ic:ic+mc, pc:pc+kc]} into slivers of {@code mr} rows: sliver s holds
+     * element (i, p) at {@code dBase + s*kc*mr + p*mr + i}; rows past {@code mc} are zero.
+     */
+    public static void packA(boolean transA, double[] a, int aOff, int lda, int ic, int mc, int pc, int kc,
+                             int mr, double[] dst, int dBase) {
+        for (int ir = 0; ir < mc; ir += mr) {
+            int h = Math.min(mr, mc - ir);
+            int base = dBase + (ir / mr) * kc * mr;
+            if (!transA) {
+                for (int r = 0; r < h; r++) {
+                    int src = aOff + (ic + ir + r) * lda + pc;
+                    for (int p = 0, d = base + r; p < kc; p++, d += mr) dst[d] = a[src + p];
+                }
+                if (h < mr) {
+                    for (int p = 0, d = base; p < kc; p++, d += mr) Arrays.fill(dst, d + h, d + mr, 0d);
+                }
+            } else {
+                int src = aOff + pc * lda + ic + ir;
+                for (int p = 0, d = base; p < kc; p++, d += mr, src += lda) {
+                    System.arraycopy(a, src, dst, d, h);
+                    if (h < mr) Arrays.fill(dst, d + h, d + mr, 0d);
+                }
+            }
+        }
+    }
+}
