@@ -1,13 +1,15 @@
 package dev.tessera.app;
 
+import dev.tessera.app.cli.GenCommand;
 import dev.tessera.app.cli.InfoCommand;
+import dev.tessera.app.cli.LabelCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code tessera} command line. */
 @Command(name = "tessera", mixinStandardHelpOptions = true, version = "tessera 0.1.0",
         description = "Tessera: a pure-Java tensor library with autodiff, attention, MoE and exact m-height data.",
-        subcommands = {InfoCommand.class})
+        subcommands = {InfoCommand.class, GenCommand.class, LabelCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
