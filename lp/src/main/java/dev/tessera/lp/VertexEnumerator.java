@@ -6,12 +6,12 @@ import java.util.Arrays;
  * The LP-free exact m-height (SPEC section 4, speed-up 3): every finite {@code h_m} of one matrix
  * in a single pass over the vertex codewords {@code c = s^T G_I^{-1} G}.
  *
- * <p>For every invertible column set {@code I} (from the exact {@link MinimumDistance} test) the
- * {@code k x (n-k)} system {@code G_I X = G_{I^c}} is solved by Gaussian elimination with partial
- * pivoting; then the {@code 2^(k-1)} sign vectors are walked in Gray-code order, so each candidate
+ * <p>For every invertible column set {@code I} (from the exact {@link MinimumDistance} test)
+ * {@code X = G_I^{-1} G_{I^c}} is obtained from a small system in the parity columns of {@code I}
+ * (Gaussian elimination with partial pivoting, see {@code solve}); then the {@code 2^(k-1)} sign vectors are walked in Gray-code order, so each candidate
  * costs one signed row update of the {@code n-k} entries outside {@code I} (the entries on
- * {@code I} are {@code +-1}). The magnitudes outside {@code I} are sorted once per candidate and
- * merged with the {@code k} ones to update the running maximum of every {@code m}.
+ * {@code I} are {@code +-1}). Each candidate is scored by its largest magnitude and its number of
+ * entries above 1, which gives every {@code m} at once (see {@code score}).
  *
  * <p>Not thread-safe: one instance per thread, reused across matrices of the same {@code (n, k)};
  * nothing is allocated per matrix.
@@ -28,14 +28,20 @@ public final class VertexEnumerator {
     private final int r;
     private final MinimumDistance distance;
     private final int[][] members;
-    private final int[][] rest;
+    private final int[][] sysIn;
+    private final int[][] parIn;
+    private final int[][] sysOut;
+    private final int[][] parOut;
     private final double[] aug;
     private final double[] x2;
     private final double[] c;
-    private final double[] xs;
     private final double[] best;
-    private final int[] signs;
+    private final double[] signs;
+    private final double[] byAbove;
     private int lastDistance;
+
+    /** Entries above this magnitude count as "above 1" (relative slack for rounding on degenerate vertices). */
+    private static final double ONE = 1.0 + 1e-10;
 
     /** Scratch for codes of length {@code n} and dimension {@code k}. */
     public VertexEnumerator(int n, int k) {
@@ -45,13 +51,32 @@ public final class VertexEnumerator {
         this.r = n - k;
         this.distance = new MinimumDistance(Subsets.of(n, k));
         this.members = distance.subsets().members();
-        this.rest = distance.subsets().rest();
-        this.aug = new double[k * n];
+        int count = members.length;
+        sysIn = new int[count][];
+        parIn = new int[count][];
+        sysOut = new int[count][];
+        parOut = new int[count][];
+        for (int s = 0; s < count; s++) {
+            int mask = distance.subsets().masks()[s];
+            sysIn[s] = bits(mask, 0, k, true);
+            sysOut[s] = bits(mask, 0, k, false);
+            parIn[s] = bits(mask >>> k, 0, r, true);
+            parOut[s] = bits(mask >>> k, 0, r, false);
+        }
+        this.aug = new double[Math.min(k, r) * (Math.min(k, r) + r)];
         this.x2 = new double[k * r];
         this.c = new double[r];
-        this.xs = new double[r];
         this.best = new double[r + 1];
-        this.signs = new int[k];
+        this.byAbove = new double[r + 1];
+        this.signs = new double[k];
+    }
+
+    /** The positions in [from, to) whose bit in mask is set (or clear). */
+    private static int[] bits(int mask, int from, int to, boolean set) {
+        int[] out = new int[to - from];
+        int c = 0;
+        for (int j = from; j < to; j++) if (((mask >>> j) & 1) == 1 == set) out[c++] = j;
+        return java.util.Arrays.copyOf(out, c);
     }
 
     /** Code length. */
@@ -88,37 +113,52 @@ public final class VertexEnumerator {
     }
 
     private void enumerate(double[] p, int mMax) {
-        Arrays.fill(best, 0.0);
+        Arrays.fill(byAbove, 1.0);
         boolean[] ok = distance.nonsingular();
         for (int s = 0; s < members.length; s++) {
             if (!ok[s]) continue;
-            if (!solve(p, members[s], rest[s])) continue;
-            walkSigns(mMax);
+            if (!solve(p, s)) continue;
+            walkSigns();
         }
-    }
-
-    /** Column j of G: e_j for j < k, P[:, j-k] otherwise. */
-    private double g(double[] p, int row, int col) {
-        if (col < k) return row == col ? 1.0 : 0.0;
-        return p[row * r + (col - k)];
+        // h_m = max over candidates with at most m entries above 1
+        double run = byAbove[0];
+        best[0] = 1.0;
+        for (int m = 1; m <= mMax; m++) {
+            run = Math.max(run, byAbove[m]);
+            best[m] = run;
+        }
     }
 
     /**
-     * Solves G_I X = G_{I^c}; leaves 2X (row-major k x r, row t = member t of I) in x2.
+     * Computes 2X with {@code X = G_I^{-1} G_{I^c}} from the structure of {@code G = [I_k | P]}.
+     * With T = systematic positions in I, C = parity columns in I, R = systematic positions not in
+     * I and D = parity columns not in I, a codeword with {@code c_I = s} has {@code u_T = s_T} and
+     * {@code u_R^T = (s_C - P[T,C]^T s_T)^T A^{-1}}, {@code A = P[R,C]} ({@code |R| = |C|}). So the
+     * rows of X for C are {@code M = A^{-1} [I | P[R,D]]} and the rows for T are
+     * {@code [0 | P[T,D]] - P[T,C] M}; the columns are ordered R then D. Only an
+     * {@code |C| x |C|} system is solved (partial pivoting), not a {@code k x k} one.
      * Returns false when a pivot is exactly zero (cannot happen for subsets the exact test passed).
      */
-    private boolean solve(double[] p, int[] in, int[] out) {
-        final int w = n; // augmented row width: k columns of G_I then r of G_{I^c}
+    private boolean solve(double[] p, int si) {
+        final int[] tIn = sysIn[si];
+        final int[] cIn = parIn[si];
+        final int[] rOut = sysOut[si];
+        final int[] dOut = parOut[si];
+        final int s = cIn.length;
+        final int w = s + r; // augmented row: A (s) | I_s | P[R,D]
+        final int nd = dOut.length;
         double[] a = aug;
-        for (int i = 0; i < k; i++) {
+        for (int i = 0; i < s; i++) {
             int base = i * w;
-            for (int j = 0; j < k; j++) a[base + j] = g(p, i, in[j]);
-            for (int j = 0; j < r; j++) a[base + k + j] = g(p, i, out[j]);
+            int prow = rOut[i] * r;
+            for (int j = 0; j < s; j++) a[base + j] = p[prow + cIn[j]];
+            for (int j = 0; j < s; j++) a[base + s + j] = i == j ? 1.0 : 0.0;
+            for (int j = 0; j < nd; j++) a[base + 2 * s + j] = p[prow + dOut[j]];
         }
-        for (int piv = 0; piv < k; piv++) {
+        for (int piv = 0; piv < s; piv++) {
             int bestRow = piv;
             double bestAbs = Math.abs(a[piv * w + piv]);
-            for (int i = piv + 1; i < k; i++) {
+            for (int i = piv + 1; i < s; i++) {
                 double v = Math.abs(a[i * w + piv]);
                 if (v > bestAbs) {
                     bestAbs = v;
@@ -137,31 +177,45 @@ public final class VertexEnumerator {
             }
             int pb = piv * w;
             double inv = 1.0 / a[pb + piv];
-            for (int i = piv + 1; i < k; i++) {
+            for (int i = piv + 1; i < s; i++) {
                 int ib = i * w;
                 double f = a[ib + piv] * inv;
                 if (f == 0.0) continue;
                 for (int j = piv + 1; j < w; j++) a[ib + j] -= f * a[pb + j];
             }
         }
-        // back substitution on the r right-hand sides
-        for (int i = k - 1; i >= 0; i--) {
+        // back substitution: rows of M (indexed by C) into x2 rows 0..s-1, scaled by 2
+        final double[] x = x2;
+        for (int i = s - 1; i >= 0; i--) {
             int ib = i * w;
             double inv = 1.0 / a[ib + i];
             for (int j = 0; j < r; j++) {
-                double v = a[ib + k + j];
-                for (int q = i + 1; q < k; q++) v -= a[ib + q] * a[q * w + k + j];
-                a[ib + k + j] = v * inv;
+                double v = a[ib + s + j];
+                for (int q = i + 1; q < s; q++) v -= a[ib + q] * a[q * w + s + j];
+                a[ib + s + j] = v * inv;
             }
         }
-        for (int i = 0; i < k; i++) {
-            for (int j = 0; j < r; j++) x2[i * r + j] = 2.0 * a[i * w + k + j];
+        for (int i = 0; i < s; i++) {
+            for (int j = 0; j < r; j++) x[i * r + j] = 2.0 * a[i * w + s + j];
+        }
+        // rows for T: [0 | P[T,D]] - P[T,C] M
+        for (int ti = 0; ti < tIn.length; ti++) {
+            int prow = tIn[ti] * r;
+            int xb = (s + ti) * r;
+            for (int j = 0; j < s; j++) x[xb + j] = 0.0;
+            for (int j = 0; j < nd; j++) x[xb + s + j] = 2.0 * p[prow + dOut[j]];
+            for (int c2 = 0; c2 < s; c2++) {
+                double f = p[prow + cIn[c2]];
+                if (f == 0.0) continue;
+                int mb = c2 * w + s;
+                for (int j = 0; j < r; j++) x[xb + j] -= 2.0 * f * a[mb + j];
+            }
         }
         return true;
     }
 
-    /** Walks s in {+-1}^k with s_0 = +1 in Gray-code order and updates best[1..mMax]. */
-    private void walkSigns(int mMax) {
+    /** Walks s in {+-1}^k with s_0 = +1 in Gray-code order, scoring every candidate. */
+    private void walkSigns() {
         final int rr = r;
         final double[] cc = c;
         final double[] xx = x2;
@@ -171,42 +225,37 @@ public final class VertexEnumerator {
             for (int i = 0; i < k; i++) v += xx[i * rr + j];
             cc[j] = 0.5 * v;
         }
-        for (int i = 0; i < k; i++) signs[i] = 1;
+        for (int i = 0; i < k; i++) signs[i] = 1.0;
         int half = 1 << (k - 1);
-        score(mMax);
+        score();
         for (int g = 1; g < half; g++) {
             int row = Integer.numberOfTrailingZeros(g) + 1;
             int base = row * rr;
-            if (signs[row] > 0) {
-                for (int j = 0; j < rr; j++) cc[j] -= xx[base + j];
-            } else {
-                for (int j = 0; j < rr; j++) cc[j] += xx[base + j];
-            }
-            signs[row] = -signs[row];
-            score(mMax);
+            double sg = signs[row]; // +1 -> -1 subtracts 2x the row, -1 -> +1 adds it (branch-free)
+            for (int j = 0; j < rr; j++) cc[j] -= sg * xx[base + j];
+            signs[row] = -sg;
+            score();
         }
     }
 
-    /** Sorts the magnitudes outside I, merges the k ones, and updates the maximum ratio per m. */
-    private void score(int mMax) {
-        final double[] x = xs;
-        final int rr = r;
-        int above = 0; // entries with magnitude > 1 come before the k ones in the sorted order
-        for (int j = 0; j < rr; j++) {
-            double v = Math.abs(c[j]);
-            if (v > 1.0) above++;
-            int q = j;
-            while (q > 0 && x[q - 1] < v) {
-                x[q] = x[q - 1];
-                q--;
-            }
-            x[q] = v;
+    /**
+     * Records the candidate in the slot of its number of entries above 1 (the entries on I are
+     * exactly 1). A candidate with at most m entries above 1 has {@code |c|_(m) <= 1}, so its
+     * largest magnitude is a lower bound of h_m; and the optimum of every LP(S, i) is such a
+     * candidate (SPEC 4.3, the filter of 2602.20366 Eq. (15)). Hence
+     * {@code h_m = max over candidates with above <= m of max(1, max |c_j|)}: no sort, no division.
+     * The threshold {@link #ONE} absorbs rounding on degenerate vertices (an entry that is exactly
+     * 1 computed as 1 + 1e-16); it can only change h_m by a relative 1e-10.
+     */
+    private void score() {
+        final double[] cc = c;
+        int above = 0;
+        double mx = 1.0;
+        for (int j = 0; j < r; j++) {
+            double v = Math.abs(cc[j]);
+            above += v > ONE ? 1 : 0;
+            mx = Math.max(mx, v);
         }
-        double a0 = above > 0 ? x[0] : 1.0;
-        final int kk = k;
-        for (int m = 1; m <= mMax; m++) {
-            double am = m < above ? x[m] : (m < above + kk ? 1.0 : x[m - kk]);
-            if (a0 > best[m] * am) best[m] = a0 / am;
-        }
+        byAbove[above] = Math.max(byAbove[above], mx);
     }
 }

@@ -39,7 +39,7 @@ public record DatasetInfo(String format, String codeVersion, String sampler, lon
     /** Format identifier. */
     public static final String FORMAT = "tessera-mheight-shards/1";
     /** Version of the labelling code (changes when labels could change). */
-    public static final String CODE_VERSION = "tessera-lp/0.1.0 vertex-enumeration/1";
+    public static final String CODE_VERSION = "tessera-lp/0.1.0 vertex-enumeration/2";
 
     /**
      * One shard file.
