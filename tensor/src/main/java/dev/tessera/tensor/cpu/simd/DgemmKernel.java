@@ -4,33 +4,38 @@ import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Packed, cache-blocked DGEMM on the Vector API for one rectangular block of C (the float64 twin of
- * {@link SgemmKernel}, used for float64 references and gradient checks).
+ * Packed, cache-blocked DGEMM on the Vector API for one rectangular block of C: the float64 twin
+ * of {@link SgemmKernel}, used for float64 references and gradient checks.
  *
- * <p>Classic three-level blocking: a KC x NC block of op(B) is packed into NR-wide column panels,
- * an MC x KC block of op(A) into MR-row slivers, and a register-blocked micro-kernel computes an
- * MR x NR tile of C from one sliver and one panel. The micro-kernel is 6 rows by 4 vectors (6 x 32
- * doubles with 512-bit vectors) when the machine has 512-bit vectors, else 6 rows by 2 vectors, so
- * that the accumulators fit the register file. Each C element is a sequential FMA chain over each
- * KC block of the reduction, combined in block order, so the result of an element does not depend
- * on which tile or thread computed it. Packing buffers are per thread, allocated once and
+ * <p>Three-level blocking: a KC x NC block of op(B) is packed into NR-wide column panels, an
+ * MC x KC block of op(A) into MR-row slivers, and a register-blocked micro-kernel computes an
+ * MR x NR tile of C from one sliver and one panel. With 512-bit vectors the micro-kernel is 12 rows
+ * by 2 vectors (12 x 16 doubles, 24 accumulators; its 32 KiB B panel stays in L1, which measured
+ * faster than 6 x 64 on the AVX-512 machine it was tuned on); with narrower vectors it is 6 rows by
+ * 2 vectors, so the accumulators fit 16 registers.
+ *
+ * <p>C is first scaled by beta (zeroed when beta is 0, so old NaNs vanish); every KC block then adds
+ * {@code alpha * acc} with one FMA. The kernel has a single update form, so its JIT profile never
+ * changes between calls (a second form once caused a deoptimisation into slow tiered code). Each C
+ * element is a sequential FMA chain per KC block, blocks combined in order, so its value does not
+ * depend on which tile or thread computed it. Packing buffers are per thread, allocated once and
  * aligned to 64 bytes (see {@link ArrayLayout}).
  */
 public final class DgemmKernel {
     private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED.vectorBitSize() >= 512
             ? DoubleVector.SPECIES_512 : DoubleVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    private static final int NV = S.vectorBitSize() >= 512 ? 4 : 2;
+    private static final boolean WIDE = S.vectorBitSize() >= 512;
     /** Rows of the micro-kernel tile. */
-    public static final int MR = 6;
+    public static final int MR = WIDE ? 12 : 6;
     /** Columns of the micro-kernel tile. */
-    public static final int NR = NV * L;
+    public static final int NR = 2 * L;
     /** Depth of a packed block: the reduction is split into blocks of at most this length. */
     public static final int KC = 256;
     /** Columns of a packed block of B. */
-    public static final int NC = 512;
-    /** Rows of a packed block of A. */
-    public static final int MC = 192;
+    public static final int NC = 1024;
+    /** Rows of a packed block of A (a multiple of MR). */
+    public static final int MC = 144;
 
     private static final int ALIGN = ArrayLayout.alignedStart(Double.BYTES);
     private static final int B_BASE = ALIGN;
@@ -56,13 +61,13 @@ public final class DgemmKernel {
     public static void block(boolean transA, boolean transB, int m0, int m1, int n0, int n1, int k,
                              double alpha, double[] a, int aOff, int lda, double[] b, int bOff, int ldb,
                              double beta, double[] c, int cOff, int ldc) {
+        scale(m0, m1, n0, n1, beta, c, cOff, ldc);
         double[] buf = BUFFER.get();
         int kb = kBlock(k);
         for (int jc = n0; jc < n1; jc += NC) {
             int nc = Math.min(NC, n1 - jc);
             for (int pc = 0; pc < k; pc += kb) {
                 int kc = Math.min(kb, k - pc);
-                int mode = pc > 0 ? ACCUMULATE : (beta == 0d ? OVERWRITE : SCALE);
                 Packing.packB(transB, b, bOff, ldb, pc, kc, jc, nc, NR, buf, B_BASE);
                 for (int ic = m0; ic < m1; ic += MC) {
                     int mc = Math.min(MC, m1 - ic);
@@ -75,9 +80,9 @@ public final class DgemmKernel {
                             int ai = A_BASE + (ir / MR) * kc * MR;
                             int ci = cOff + (ic + ir) * ldc + jc + jr;
                             if (mr == MR && nr == NR) {
-                                kernel(kc, buf, ai, buf, bi, c, ci, ldc, alpha, beta, mode);
+                                kernel(kc, buf, ai, buf, bi, c, ci, ldc, alpha);
                             } else {
-                                edgeTile(kc, buf, ai, bi, c, ci, ldc, mr, nr, alpha, beta, mode);
+                                edgeTile(kc, buf, ai, bi, c, ci, ldc, mr, nr, alpha);
                             }
                         }
                     }
@@ -86,157 +91,164 @@ public final class DgemmKernel {
         }
     }
 
+    /** {@code C = beta * C} over the block; zeros when beta is 0, whatever C held. */
+    private static void scale(int m0, int m1, int n0, int n1, double beta, double[] c, int cOff, int ldc) {
+        if (beta == 1d) return;
+        for (int i = m0; i < m1; i++) {
+            int ci = cOff + i * ldc;
+            if (beta == 0d) {
+                java.util.Arrays.fill(c, ci + n0, ci + n1, 0d);
+            } else {
+                for (int j = n0; j < n1; j++) c[ci + j] *= beta;
+            }
+        }
+    }
+
     /** A partial tile: computed in full in a scratch tile with the same arithmetic, then copied out. */
     private static void edgeTile(int kc, double[] buf, int ai, int bi, double[] c, int ci, int ldc,
-                                 int mr, int nr, double alpha, double beta, int mode) {
-        if (mode != OVERWRITE) {
-            for (int r = 0; r < mr; r++) System.arraycopy(c, ci + r * ldc, buf, T_BASE + r * NR, nr);
-        }
-        kernel(kc, buf, ai, buf, bi, buf, T_BASE, NR, alpha, beta, mode);
+                                 int mr, int nr, double alpha) {
+        for (int r = 0; r < mr; r++) System.arraycopy(c, ci + r * ldc, buf, T_BASE + r * NR, nr);
+        kernel(kc, buf, ai, buf, bi, buf, T_BASE, NR, alpha);
         for (int r = 0; r < mr; r++) System.arraycopy(buf, T_BASE + r * NR, c, ci + r * ldc, nr);
     }
 
     private static void kernel(int kc, double[] ap, int ai, double[] bp, int bi, double[] c, int ci, int ldc,
-                               double alpha, double beta, int mode) {
-        if (NV == 4) kernel6x4(kc, ap, ai, bp, bi, c, ci, ldc, alpha, beta, mode);
-        else kernel6x2(kc, ap, ai, bp, bi, c, ci, ldc, alpha, beta, mode);
+                               double alpha) {
+        if (WIDE) kernel12x2(kc, ap, ai, bp, bi, c, ci, ldc, alpha);
+        else kernel6x2(kc, ap, ai, bp, bi, c, ci, ldc, alpha);
     }
 
-    private static final int OVERWRITE = 0;
-    private static final int SCALE = 1;
-    private static final int ACCUMULATE = 2;
-
-    /** c = alpha*acc (OVERWRITE), fma(acc, alpha, beta*c) (SCALE) or fma(acc, alpha, c) (ACCUMULATE). */
-    private static void update(DoubleVector acc, double[] c, int off, DoubleVector av, DoubleVector bv, int mode) {
-        DoubleVector r;
-        if (mode == OVERWRITE) {
-            r = acc.mul(av);
-        } else {
-            DoubleVector old = DoubleVector.fromArray(S, c, off);
-            r = acc.fma(av, mode == SCALE ? old.mul(bv) : old);
-        }
-        r.intoArray(c, off);
+    private static void update(DoubleVector acc, double[] c, int off, DoubleVector av) {
+        acc.fma(av, DoubleVector.fromArray(S, c, off)).intoArray(c, off);
     }
 
-    /** Full 6x4-vector tile: {@code kc} rank-1 updates, then the C update selected by {@code mode}. */
-    private static void kernel6x4(int kc, double[] ap, int ai, double[] bp, int bi, double[] c, int ci, int ldc, double alpha, double beta, int mode) {
-        DoubleVector c00 = DoubleVector.zero(S); DoubleVector c01 = DoubleVector.zero(S); DoubleVector c02 = DoubleVector.zero(S); DoubleVector c03 = DoubleVector.zero(S);
-        DoubleVector c10 = DoubleVector.zero(S); DoubleVector c11 = DoubleVector.zero(S); DoubleVector c12 = DoubleVector.zero(S); DoubleVector c13 = DoubleVector.zero(S);
-        DoubleVector c20 = DoubleVector.zero(S); DoubleVector c21 = DoubleVector.zero(S); DoubleVector c22 = DoubleVector.zero(S); DoubleVector c23 = DoubleVector.zero(S);
-        DoubleVector c30 = DoubleVector.zero(S); DoubleVector c31 = DoubleVector.zero(S); DoubleVector c32 = DoubleVector.zero(S); DoubleVector c33 = DoubleVector.zero(S);
-        DoubleVector c40 = DoubleVector.zero(S); DoubleVector c41 = DoubleVector.zero(S); DoubleVector c42 = DoubleVector.zero(S); DoubleVector c43 = DoubleVector.zero(S);
-        DoubleVector c50 = DoubleVector.zero(S); DoubleVector c51 = DoubleVector.zero(S); DoubleVector c52 = DoubleVector.zero(S); DoubleVector c53 = DoubleVector.zero(S);
-        for (int p = 0; p < kc; p++) {
-            DoubleVector b0 = DoubleVector.fromArray(S, bp, bi + 0 * L);
-            DoubleVector b1 = DoubleVector.fromArray(S, bp, bi + 1 * L);
-            DoubleVector b2 = DoubleVector.fromArray(S, bp, bi + 2 * L);
-            DoubleVector b3 = DoubleVector.fromArray(S, bp, bi + 3 * L);
-            DoubleVector a0 = DoubleVector.broadcast(S, ap[ai + 0]);
-            c00 = a0.fma(b0, c00);
-            c01 = a0.fma(b1, c01);
-            c02 = a0.fma(b2, c02);
-            c03 = a0.fma(b3, c03);
-            DoubleVector a1 = DoubleVector.broadcast(S, ap[ai + 1]);
-            c10 = a1.fma(b0, c10);
-            c11 = a1.fma(b1, c11);
-            c12 = a1.fma(b2, c12);
-            c13 = a1.fma(b3, c13);
-            DoubleVector a2 = DoubleVector.broadcast(S, ap[ai + 2]);
-            c20 = a2.fma(b0, c20);
-            c21 = a2.fma(b1, c21);
-            c22 = a2.fma(b2, c22);
-            c23 = a2.fma(b3, c23);
-            DoubleVector a3 = DoubleVector.broadcast(S, ap[ai + 3]);
-            c30 = a3.fma(b0, c30);
-            c31 = a3.fma(b1, c31);
-            c32 = a3.fma(b2, c32);
-            c33 = a3.fma(b3, c33);
-            DoubleVector a4 = DoubleVector.broadcast(S, ap[ai + 4]);
-            c40 = a4.fma(b0, c40);
-            c41 = a4.fma(b1, c41);
-            c42 = a4.fma(b2, c42);
-            c43 = a4.fma(b3, c43);
-            DoubleVector a5 = DoubleVector.broadcast(S, ap[ai + 5]);
-            c50 = a5.fma(b0, c50);
-            c51 = a5.fma(b1, c51);
-            c52 = a5.fma(b2, c52);
-            c53 = a5.fma(b3, c53);
-            ai += MR;
-            bi += NR;
-        }
-        DoubleVector av = DoubleVector.broadcast(S, alpha);
-        DoubleVector bv = DoubleVector.broadcast(S, beta);
-        update(c00, c, ci + 0 * ldc + 0 * L, av, bv, mode);
-        update(c01, c, ci + 0 * ldc + 1 * L, av, bv, mode);
-        update(c02, c, ci + 0 * ldc + 2 * L, av, bv, mode);
-        update(c03, c, ci + 0 * ldc + 3 * L, av, bv, mode);
-        update(c10, c, ci + 1 * ldc + 0 * L, av, bv, mode);
-        update(c11, c, ci + 1 * ldc + 1 * L, av, bv, mode);
-        update(c12, c, ci + 1 * ldc + 2 * L, av, bv, mode);
-        update(c13, c, ci + 1 * ldc + 3 * L, av, bv, mode);
-        update(c20, c, ci + 2 * ldc + 0 * L, av, bv, mode);
-        update(c21, c, ci + 2 * ldc + 1 * L, av, bv, mode);
-        update(c22, c, ci + 2 * ldc + 2 * L, av, bv, mode);
-        update(c23, c, ci + 2 * ldc + 3 * L, av, bv, mode);
-        update(c30, c, ci + 3 * ldc + 0 * L, av, bv, mode);
-        update(c31, c, ci + 3 * ldc + 1 * L, av, bv, mode);
-        update(c32, c, ci + 3 * ldc + 2 * L, av, bv, mode);
-        update(c33, c, ci + 3 * ldc + 3 * L, av, bv, mode);
-        update(c40, c, ci + 4 * ldc + 0 * L, av, bv, mode);
-        update(c41, c, ci + 4 * ldc + 1 * L, av, bv, mode);
-        update(c42, c, ci + 4 * ldc + 2 * L, av, bv, mode);
-        update(c43, c, ci + 4 * ldc + 3 * L, av, bv, mode);
-        update(c50, c, ci + 5 * ldc + 0 * L, av, bv, mode);
-        update(c51, c, ci + 5 * ldc + 1 * L, av, bv, mode);
-        update(c52, c, ci + 5 * ldc + 2 * L, av, bv, mode);
-        update(c53, c, ci + 5 * ldc + 3 * L, av, bv, mode);
-    }
-
-    /** Full 6x2-vector tile: {@code kc} rank-1 updates, then the C update selected by {@code mode}. */
-    private static void kernel6x2(int kc, double[] ap, int ai, double[] bp, int bi, double[] c, int ci, int ldc, double alpha, double beta, int mode) {
-        DoubleVector c00 = DoubleVector.zero(S); DoubleVector c01 = DoubleVector.zero(S);
-        DoubleVector c10 = DoubleVector.zero(S); DoubleVector c11 = DoubleVector.zero(S);
-        DoubleVector c20 = DoubleVector.zero(S); DoubleVector c21 = DoubleVector.zero(S);
-        DoubleVector c30 = DoubleVector.zero(S); DoubleVector c31 = DoubleVector.zero(S);
-        DoubleVector c40 = DoubleVector.zero(S); DoubleVector c41 = DoubleVector.zero(S);
-        DoubleVector c50 = DoubleVector.zero(S); DoubleVector c51 = DoubleVector.zero(S);
+    /** Full 12-row x 2-vector tile: {@code kc} rank-1 updates, then {@code C = fma(acc, alpha, C)}. */
+    private static void kernel12x2(int kc, double[] ap, int ai, double[] bp, int bi, double[] c, int ci, int ldc, double alpha) {
+        DoubleVector c0_0 = DoubleVector.zero(S); DoubleVector c0_1 = DoubleVector.zero(S);
+        DoubleVector c1_0 = DoubleVector.zero(S); DoubleVector c1_1 = DoubleVector.zero(S);
+        DoubleVector c2_0 = DoubleVector.zero(S); DoubleVector c2_1 = DoubleVector.zero(S);
+        DoubleVector c3_0 = DoubleVector.zero(S); DoubleVector c3_1 = DoubleVector.zero(S);
+        DoubleVector c4_0 = DoubleVector.zero(S); DoubleVector c4_1 = DoubleVector.zero(S);
+        DoubleVector c5_0 = DoubleVector.zero(S); DoubleVector c5_1 = DoubleVector.zero(S);
+        DoubleVector c6_0 = DoubleVector.zero(S); DoubleVector c6_1 = DoubleVector.zero(S);
+        DoubleVector c7_0 = DoubleVector.zero(S); DoubleVector c7_1 = DoubleVector.zero(S);
+        DoubleVector c8_0 = DoubleVector.zero(S); DoubleVector c8_1 = DoubleVector.zero(S);
+        DoubleVector c9_0 = DoubleVector.zero(S); DoubleVector c9_1 = DoubleVector.zero(S);
+        DoubleVector c10_0 = DoubleVector.zero(S); DoubleVector c10_1 = DoubleVector.zero(S);
+        DoubleVector c11_0 = DoubleVector.zero(S); DoubleVector c11_1 = DoubleVector.zero(S);
         for (int p = 0; p < kc; p++) {
             DoubleVector b0 = DoubleVector.fromArray(S, bp, bi + 0 * L);
             DoubleVector b1 = DoubleVector.fromArray(S, bp, bi + 1 * L);
             DoubleVector a0 = DoubleVector.broadcast(S, ap[ai + 0]);
-            c00 = a0.fma(b0, c00);
-            c01 = a0.fma(b1, c01);
+            c0_0 = a0.fma(b0, c0_0);
+            c0_1 = a0.fma(b1, c0_1);
             DoubleVector a1 = DoubleVector.broadcast(S, ap[ai + 1]);
-            c10 = a1.fma(b0, c10);
-            c11 = a1.fma(b1, c11);
+            c1_0 = a1.fma(b0, c1_0);
+            c1_1 = a1.fma(b1, c1_1);
             DoubleVector a2 = DoubleVector.broadcast(S, ap[ai + 2]);
-            c20 = a2.fma(b0, c20);
-            c21 = a2.fma(b1, c21);
+            c2_0 = a2.fma(b0, c2_0);
+            c2_1 = a2.fma(b1, c2_1);
             DoubleVector a3 = DoubleVector.broadcast(S, ap[ai + 3]);
-            c30 = a3.fma(b0, c30);
-            c31 = a3.fma(b1, c31);
+            c3_0 = a3.fma(b0, c3_0);
+            c3_1 = a3.fma(b1, c3_1);
             DoubleVector a4 = DoubleVector.broadcast(S, ap[ai + 4]);
-            c40 = a4.fma(b0, c40);
-            c41 = a4.fma(b1, c41);
+            c4_0 = a4.fma(b0, c4_0);
+            c4_1 = a4.fma(b1, c4_1);
             DoubleVector a5 = DoubleVector.broadcast(S, ap[ai + 5]);
-            c50 = a5.fma(b0, c50);
-            c51 = a5.fma(b1, c51);
-            ai += MR;
-            bi += NR;
+            c5_0 = a5.fma(b0, c5_0);
+            c5_1 = a5.fma(b1, c5_1);
+            DoubleVector a6 = DoubleVector.broadcast(S, ap[ai + 6]);
+            c6_0 = a6.fma(b0, c6_0);
+            c6_1 = a6.fma(b1, c6_1);
+            DoubleVector a7 = DoubleVector.broadcast(S, ap[ai + 7]);
+            c7_0 = a7.fma(b0, c7_0);
+            c7_1 = a7.fma(b1, c7_1);
+            DoubleVector a8 = DoubleVector.broadcast(S, ap[ai + 8]);
+            c8_0 = a8.fma(b0, c8_0);
+            c8_1 = a8.fma(b1, c8_1);
+            DoubleVector a9 = DoubleVector.broadcast(S, ap[ai + 9]);
+            c9_0 = a9.fma(b0, c9_0);
+            c9_1 = a9.fma(b1, c9_1);
+            DoubleVector a10 = DoubleVector.broadcast(S, ap[ai + 10]);
+            c10_0 = a10.fma(b0, c10_0);
+            c10_1 = a10.fma(b1, c10_1);
+            DoubleVector a11 = DoubleVector.broadcast(S, ap[ai + 11]);
+            c11_0 = a11.fma(b0, c11_0);
+            c11_1 = a11.fma(b1, c11_1);
+            ai += 12;
+            bi += 2 * L;
         }
         DoubleVector av = DoubleVector.broadcast(S, alpha);
-        DoubleVector bv = DoubleVector.broadcast(S, beta);
-        update(c00, c, ci + 0 * ldc + 0 * L, av, bv, mode);
-        update(c01, c, ci + 0 * ldc + 1 * L, av, bv, mode);
-        update(c10, c, ci + 1 * ldc + 0 * L, av, bv, mode);
-        update(c11, c, ci + 1 * ldc + 1 * L, av, bv, mode);
-        update(c20, c, ci + 2 * ldc + 0 * L, av, bv, mode);
-        update(c21, c, ci + 2 * ldc + 1 * L, av, bv, mode);
-        update(c30, c, ci + 3 * ldc + 0 * L, av, bv, mode);
-        update(c31, c, ci + 3 * ldc + 1 * L, av, bv, mode);
-        update(c40, c, ci + 4 * ldc + 0 * L, av, bv, mode);
-        update(c41, c, ci + 4 * ldc + 1 * L, av, bv, mode);
-        update(c50, c, ci + 5 * ldc + 0 * L, av, bv, mode);
-        update(c51, c, ci + 5 * ldc + 1 * L, av, bv, mode);
+        update(c0_0, c, ci + 0 * ldc + 0 * L, av);
+        update(c0_1, c, ci + 0 * ldc + 1 * L, av);
+        update(c1_0, c, ci + 1 * ldc + 0 * L, av);
+        update(c1_1, c, ci + 1 * ldc + 1 * L, av);
+        update(c2_0, c, ci + 2 * ldc + 0 * L, av);
+        update(c2_1, c, ci + 2 * ldc + 1 * L, av);
+        update(c3_0, c, ci + 3 * ldc + 0 * L, av);
+        update(c3_1, c, ci + 3 * ldc + 1 * L, av);
+        update(c4_0, c, ci + 4 * ldc + 0 * L, av);
+        update(c4_1, c, ci + 4 * ldc + 1 * L, av);
+        update(c5_0, c, ci + 5 * ldc + 0 * L, av);
+        update(c5_1, c, ci + 5 * ldc + 1 * L, av);
+        update(c6_0, c, ci + 6 * ldc + 0 * L, av);
+        update(c6_1, c, ci + 6 * ldc + 1 * L, av);
+        update(c7_0, c, ci + 7 * ldc + 0 * L, av);
+        update(c7_1, c, ci + 7 * ldc + 1 * L, av);
+        update(c8_0, c, ci + 8 * ldc + 0 * L, av);
+        update(c8_1, c, ci + 8 * ldc + 1 * L, av);
+        update(c9_0, c, ci + 9 * ldc + 0 * L, av);
+        update(c9_1, c, ci + 9 * ldc + 1 * L, av);
+        update(c10_0, c, ci + 10 * ldc + 0 * L, av);
+        update(c10_1, c, ci + 10 * ldc + 1 * L, av);
+        update(c11_0, c, ci + 11 * ldc + 0 * L, av);
+        update(c11_1, c, ci + 11 * ldc + 1 * L, av);
+    }
+
+    /** Full 6-row x 2-vector tile: {@code kc} rank-1 updates, then {@code C = fma(acc, alpha, C)}. */
+    private static void kernel6x2(int kc, double[] ap, int ai, double[] bp, int bi, double[] c, int ci, int ldc, double alpha) {
+        DoubleVector c0_0 = DoubleVector.zero(S); DoubleVector c0_1 = DoubleVector.zero(S);
+        DoubleVector c1_0 = DoubleVector.zero(S); DoubleVector c1_1 = DoubleVector.zero(S);
+        DoubleVector c2_0 = DoubleVector.zero(S); DoubleVector c2_1 = DoubleVector.zero(S);
+        DoubleVector c3_0 = DoubleVector.zero(S); DoubleVector c3_1 = DoubleVector.zero(S);
+        DoubleVector c4_0 = DoubleVector.zero(S); DoubleVector c4_1 = DoubleVector.zero(S);
+        DoubleVector c5_0 = DoubleVector.zero(S); DoubleVector c5_1 = DoubleVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            DoubleVector b0 = DoubleVector.fromArray(S, bp, bi + 0 * L);
+            DoubleVector b1 = DoubleVector.fromArray(S, bp, bi + 1 * L);
+            DoubleVector a0 = DoubleVector.broadcast(S, ap[ai + 0]);
+            c0_0 = a0.fma(b0, c0_0);
+            c0_1 = a0.fma(b1, c0_1);
+            DoubleVector a1 = DoubleVector.broadcast(S, ap[ai + 1]);
+            c1_0 = a1.fma(b0, c1_0);
+            c1_1 = a1.fma(b1, c1_1);
+            DoubleVector a2 = DoubleVector.broadcast(S, ap[ai + 2]);
+            c2_0 = a2.fma(b0, c2_0);
+            c2_1 = a2.fma(b1, c2_1);
+            DoubleVector a3 = DoubleVector.broadcast(S, ap[ai + 3]);
+            c3_0 = a3.fma(b0, c3_0);
+            c3_1 = a3.fma(b1, c3_1);
+            DoubleVector a4 = DoubleVector.broadcast(S, ap[ai + 4]);
+            c4_0 = a4.fma(b0, c4_0);
+            c4_1 = a4.fma(b1, c4_1);
+            DoubleVector a5 = DoubleVector.broadcast(S, ap[ai + 5]);
+            c5_0 = a5.fma(b0, c5_0);
+            c5_1 = a5.fma(b1, c5_1);
+            ai += 6;
+            bi += 2 * L;
+        }
+        DoubleVector av = DoubleVector.broadcast(S, alpha);
+        update(c0_0, c, ci + 0 * ldc + 0 * L, av);
+        update(c0_1, c, ci + 0 * ldc + 1 * L, av);
+        update(c1_0, c, ci + 1 * ldc + 0 * L, av);
+        update(c1_1, c, ci + 1 * ldc + 1 * L, av);
+        update(c2_0, c, ci + 2 * ldc + 0 * L, av);
+        update(c2_1, c, ci + 2 * ldc + 1 * L, av);
+        update(c3_0, c, ci + 3 * ldc + 0 * L, av);
+        update(c3_1, c, ci + 3 * ldc + 1 * L, av);
+        update(c4_0, c, ci + 4 * ldc + 0 * L, av);
+        update(c4_1, c, ci + 4 * ldc + 1 * L, av);
+        update(c5_0, c, ci + 5 * ldc + 0 * L, av);
+        update(c5_1, c, ci + 5 * ldc + 1 * L, av);
     }
 }

@@ -8,6 +8,9 @@ import java.util.Arrays;
  * on edges. Handles transposed storage, arbitrary offsets and leading dimensions.
  */
 public final class Packing {
+    /** Length of the k strips A is packed in: the strip's destination stays in L1. */
+    private static final int STRIP = 8;
+
     private Packing() {}
 
     /**
@@ -47,9 +50,15 @@ public final class Packing {
             int h = Math.min(mr, mc - ir);
             int base = dBase + (ir / mr) * kc * mr;
             if (!transA) {
-                for (int r = 0; r < h; r++) {
-                    int src = aOff + (ic + ir + r) * lda + pc;
-                    for (int p = 0, d = base + r; p < kc; p++, d += mr) dst[d] = a[src + p];
+                // Walk k in short strips so the h source rows are each read sequentially while the
+                // destination is written contiguously.
+                int src0 = aOff + (ic + ir) * lda + pc;
+                for (int p0 = 0; p0 < kc; p0 += STRIP) {
+                    int p1 = Math.min(kc, p0 + STRIP);
+                    for (int r = 0; r < h; r++) {
+                        int src = src0 + r * lda;
+                        for (int p = p0, d = base + p0 * mr + r; p < p1; p++, d += mr) dst[d] = a[src + p];
+                    }
                 }
                 if (h < mr) {
                     for (int p = 0, d = base; p < kc; p++, d += mr) Arrays.fill(dst, d + h, d + mr, 0f);
@@ -101,9 +110,15 @@ public final class Packing {
             int h = Math.min(mr, mc - ir);
             int base = dBase + (ir / mr) * kc * mr;
             if (!transA) {
-                for (int r = 0; r < h; r++) {
-                    int src = aOff + (ic + ir + r) * lda + pc;
-                    for (int p = 0, d = base + r; p < kc; p++, d += mr) dst[d] = a[src + p];
+                // Walk k in short strips so the h source rows are each read sequentially while the
+                // destination is written contiguously.
+                int src0 = aOff + (ic + ir) * lda + pc;
+                for (int p0 = 0; p0 < kc; p0 += STRIP) {
+                    int p1 = Math.min(kc, p0 + STRIP);
+                    for (int r = 0; r < h; r++) {
+                        int src = src0 + r * lda;
+                        for (int p = p0, d = base + p0 * mr + r; p < p1; p++, d += mr) dst[d] = a[src + p];
+                    }
                 }
                 if (h < mr) {
                     for (int p = 0, d = base; p < kc; p++, d += mr) Arrays.fill(dst, d + h, d + mr, 0d);

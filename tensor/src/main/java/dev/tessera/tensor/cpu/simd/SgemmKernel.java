@@ -6,30 +6,35 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Packed, cache-blocked SGEMM on the Vector API for one rectangular block of C.
  *
- * <p>Classic three-level blocking: a KC x NC block of op(B) is packed into NR-wide column panels,
- * an MC x KC block of op(A) into MR-row slivers, and a register-blocked micro-kernel computes an
- * MR x NR tile of C from one sliver and one panel. The micro-kernel is 6 rows by 4 vectors (6 x 64
- * floats with 512-bit vectors) when the machine has 512-bit vectors, else 6 rows by 2 vectors, so
- * that the accumulators fit the register file. Each C element is a sequential FMA chain over each
- * KC block of the reduction, combined in block order, so the result of an element does not depend
- * on which tile or thread computed it. Packing buffers are per thread, allocated once and
+ * <p>Three-level blocking: a KC x NC block of op(B) is packed into NR-wide column panels, an
+ * MC x KC block of op(A) into MR-row slivers, and a register-blocked micro-kernel computes an
+ * MR x NR tile of C from one sliver and one panel. With 512-bit vectors the micro-kernel is 12 rows
+ * by 2 vectors (12 x 32 floats, 24 accumulators; its 32 KiB B panel stays in L1, which measured
+ * faster than 6 x 64 on the AVX-512 machine it was tuned on); with narrower vectors it is 6 rows by
+ * 2 vectors, so the accumulators fit 16 registers.
+ *
+ * <p>C is first scaled by beta (zeroed when beta is 0, so old NaNs vanish); every KC block then adds
+ * {@code alpha * acc} with one FMA. The kernel has a single update form, so its JIT profile never
+ * changes between calls (a second form once caused a deoptimisation into slow tiered code). Each C
+ * element is a sequential FMA chain per KC block, blocks combined in order, so its value does not
+ * depend on which tile or thread computed it. Packing buffers are per thread, allocated once and
  * aligned to 64 bytes (see {@link ArrayLayout}).
  */
 public final class SgemmKernel {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512
             ? FloatVector.SPECIES_512 : FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    private static final int NV = S.vectorBitSize() >= 512 ? 4 : 2;
+    private static final boolean WIDE = S.vectorBitSize() >= 512;
     /** Rows of the micro-kernel tile. */
-    public static final int MR = 6;
+    public static final int MR = WIDE ? 12 : 6;
     /** Columns of the micro-kernel tile. */
-    public static final int NR = NV * L;
+    public static final int NR = 2 * L;
     /** Depth of a packed block: the reduction is split into blocks of at most this length. */
     public static final int KC = 256;
     /** Columns of a packed block of B. */
-    public static final int NC = 512;
-    /** Rows of a packed block of A. */
-    public static final int MC = 192;
+    public static final int NC = 1024;
+    /** Rows of a packed block of A (a multiple of MR). */
+    public static final int MC = 144;
 
     private static final int ALIGN = ArrayLayout.alignedStart(Float.BYTES);
     private static final int B_BASE = ALIGN;
@@ -55,13 +60,13 @@ public final class SgemmKernel {
     public static void block(boolean transA, boolean transB, int m0, int m1, int n0, int n1, int k,
                              float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                              float beta, float[] c, int cOff, int ldc) {
+        scale(m0, m1, n0, n1, beta, c, cOff, ldc);
         float[] buf = BUFFER.get();
         int kb = kBlock(k);
         for (int jc = n0; jc < n1; jc += NC) {
             int nc = Math.min(NC, n1 - jc);
             for (int pc = 0; pc < k; pc += kb) {
                 int kc = Math.min(kb, k - pc);
-                int mode = pc > 0 ? ACCUMULATE : (beta == 0f ? OVERWRITE : SCALE);
                 Packing.packB(transB, b, bOff, ldb, pc, kc, jc, nc, NR, buf, B_BASE);
                 for (int ic = m0; ic < m1; ic += MC) {
                     int mc = Math.min(MC, m1 - ic);
@@ -74,9 +79,9 @@ public final class SgemmKernel {
                             int ai = A_BASE + (ir / MR) * kc * MR;
                             int ci = cOff + (ic + ir) * ldc + jc + jr;
                             if (mr == MR && nr == NR) {
-                                kernel(kc, buf, ai, buf, bi, c, ci, ldc, alpha, beta, mode);
+                                kernel(kc, buf, ai, buf, bi, c, ci, ldc, alpha);
                             } else {
-                                edgeTile(kc, buf, ai, bi, c, ci, ldc, mr, nr, alpha, beta, mode);
+                                edgeTile(kc, buf, ai, bi, c, ci, ldc, mr, nr, alpha);
                             }
                         }
                     }
@@ -85,157 +90,164 @@ public final class SgemmKernel {
         }
     }
 
+    /** {@code C = beta * C} over the block; zeros when beta is 0, whatever C held. */
+    private static void scale(int m0, int m1, int n0, int n1, float beta, float[] c, int cOff, int ldc) {
+        if (beta == 1f) return;
+        for (int i = m0; i < m1; i++) {
+            int ci = cOff + i * ldc;
+            if (beta == 0f) {
+                java.util.Arrays.fill(c, ci + n0, ci + n1, 0f);
+            } else {
+                for (int j = n0; j < n1; j++) c[ci + j] *= beta;
+            }
+        }
+    }
+
     /** A partial tile: computed in full in a scratch tile with the same arithmetic, then copied out. */
     private static void edgeTile(int kc, float[] buf, int ai, int bi, float[] c, int ci, int ldc,
-                                 int mr, int nr, float alpha, float beta, int mode) {
-        if (mode != OVERWRITE) {
-            for (int r = 0; r < mr; r++) System.arraycopy(c, ci + r * ldc, buf, T_BASE + r * NR, nr);
-        }
-        kernel(kc, buf, ai, buf, bi, buf, T_BASE, NR, alpha, beta, mode);
+                                 int mr, int nr, float alpha) {
+        for (int r = 0; r < mr; r++) System.arraycopy(c, ci + r * ldc, buf, T_BASE + r * NR, nr);
+        kernel(kc, buf, ai, buf, bi, buf, T_BASE, NR, alpha);
         for (int r = 0; r < mr; r++) System.arraycopy(buf, T_BASE + r * NR, c, ci + r * ldc, nr);
     }
 
     private static void kernel(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc,
-                               float alpha, float beta, int mode) {
-        if (NV == 4) kernel6x4(kc, ap, ai, bp, bi, c, ci, ldc, alpha, beta, mode);
-        else kernel6x2(kc, ap, ai, bp, bi, c, ci, ldc, alpha, beta, mode);
+                               float alpha) {
+        if (WIDE) kernel12x2(kc, ap, ai, bp, bi, c, ci, ldc, alpha);
+        else kernel6x2(kc, ap, ai, bp, bi, c, ci, ldc, alpha);
     }
 
-    private static final int OVERWRITE = 0;
-    private static final int SCALE = 1;
-    private static final int ACCUMULATE = 2;
-
-    /** c = alpha*acc (OVERWRITE), fma(acc, alpha, beta*c) (SCALE) or fma(acc, alpha, c) (ACCUMULATE). */
-    private static void update(FloatVector acc, float[] c, int off, FloatVector av, FloatVector bv, int mode) {
-        FloatVector r;
-        if (mode == OVERWRITE) {
-            r = acc.mul(av);
-        } else {
-            FloatVector old = FloatVector.fromArray(S, c, off);
-            r = acc.fma(av, mode == SCALE ? old.mul(bv) : old);
-        }
-        r.intoArray(c, off);
+    private static void update(FloatVector acc, float[] c, int off, FloatVector av) {
+        acc.fma(av, FloatVector.fromArray(S, c, off)).intoArray(c, off);
     }
 
-    /** Full 6x4-vector tile: {@code kc} rank-1 updates, then the C update selected by {@code mode}. */
-    private static void kernel6x4(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc, float alpha, float beta, int mode) {
-        FloatVector c00 = FloatVector.zero(S); FloatVector c01 = FloatVector.zero(S); FloatVector c02 = FloatVector.zero(S); FloatVector c03 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S); FloatVector c11 = FloatVector.zero(S); FloatVector c12 = FloatVector.zero(S); FloatVector c13 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S); FloatVector c21 = FloatVector.zero(S); FloatVector c22 = FloatVector.zero(S); FloatVector c23 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S); FloatVector c31 = FloatVector.zero(S); FloatVector c32 = FloatVector.zero(S); FloatVector c33 = FloatVector.zero(S);
-        FloatVector c40 = FloatVector.zero(S); FloatVector c41 = FloatVector.zero(S); FloatVector c42 = FloatVector.zero(S); FloatVector c43 = FloatVector.zero(S);
-        FloatVector c50 = FloatVector.zero(S); FloatVector c51 = FloatVector.zero(S); FloatVector c52 = FloatVector.zero(S); FloatVector c53 = FloatVector.zero(S);
-        for (int p = 0; p < kc; p++) {
-            FloatVector b0 = FloatVector.fromArray(S, bp, bi + 0 * L);
-            FloatVector b1 = FloatVector.fromArray(S, bp, bi + 1 * L);
-            FloatVector b2 = FloatVector.fromArray(S, bp, bi + 2 * L);
-            FloatVector b3 = FloatVector.fromArray(S, bp, bi + 3 * L);
-            FloatVector a0 = FloatVector.broadcast(S, ap[ai + 0]);
-            c00 = a0.fma(b0, c00);
-            c01 = a0.fma(b1, c01);
-            c02 = a0.fma(b2, c02);
-            c03 = a0.fma(b3, c03);
-            FloatVector a1 = FloatVector.broadcast(S, ap[ai + 1]);
-            c10 = a1.fma(b0, c10);
-            c11 = a1.fma(b1, c11);
-            c12 = a1.fma(b2, c12);
-            c13 = a1.fma(b3, c13);
-            FloatVector a2 = FloatVector.broadcast(S, ap[ai + 2]);
-            c20 = a2.fma(b0, c20);
-            c21 = a2.fma(b1, c21);
-            c22 = a2.fma(b2, c22);
-            c23 = a2.fma(b3, c23);
-            FloatVector a3 = FloatVector.broadcast(S, ap[ai + 3]);
-            c30 = a3.fma(b0, c30);
-            c31 = a3.fma(b1, c31);
-            c32 = a3.fma(b2, c32);
-            c33 = a3.fma(b3, c33);
-            FloatVector a4 = FloatVector.broadcast(S, ap[ai + 4]);
-            c40 = a4.fma(b0, c40);
-            c41 = a4.fma(b1, c41);
-            c42 = a4.fma(b2, c42);
-            c43 = a4.fma(b3, c43);
-            FloatVector a5 = FloatVector.broadcast(S, ap[ai + 5]);
-            c50 = a5.fma(b0, c50);
-            c51 = a5.fma(b1, c51);
-            c52 = a5.fma(b2, c52);
-            c53 = a5.fma(b3, c53);
-            ai += MR;
-            bi += NR;
-        }
-        FloatVector av = FloatVector.broadcast(S, alpha);
-        FloatVector bv = FloatVector.broadcast(S, beta);
-        update(c00, c, ci + 0 * ldc + 0 * L, av, bv, mode);
-        update(c01, c, ci + 0 * ldc + 1 * L, av, bv, mode);
-        update(c02, c, ci + 0 * ldc + 2 * L, av, bv, mode);
-        update(c03, c, ci + 0 * ldc + 3 * L, av, bv, mode);
-        update(c10, c, ci + 1 * ldc + 0 * L, av, bv, mode);
-        update(c11, c, ci + 1 * ldc + 1 * L, av, bv, mode);
-        update(c12, c, ci + 1 * ldc + 2 * L, av, bv, mode);
-        update(c13, c, ci + 1 * ldc + 3 * L, av, bv, mode);
-        update(c20, c, ci + 2 * ldc + 0 * L, av, bv, mode);
-        update(c21, c, ci + 2 * ldc + 1 * L, av, bv, mode);
-        update(c22, c, ci + 2 * ldc + 2 * L, av, bv, mode);
-        update(c23, c, ci + 2 * ldc + 3 * L, av, bv, mode);
-        update(c30, c, ci + 3 * ldc + 0 * L, av, bv, mode);
-        update(c31, c, ci + 3 * ldc + 1 * L, av, bv, mode);
-        update(c32, c, ci + 3 * ldc + 2 * L, av, bv, mode);
-        update(c33, c, ci + 3 * ldc + 3 * L, av, bv, mode);
-        update(c40, c, ci + 4 * ldc + 0 * L, av, bv, mode);
-        update(c41, c, ci + 4 * ldc + 1 * L, av, bv, mode);
-        update(c42, c, ci + 4 * ldc + 2 * L, av, bv, mode);
-        update(c43, c, ci + 4 * ldc + 3 * L, av, bv, mode);
-        update(c50, c, ci + 5 * ldc + 0 * L, av, bv, mode);
-        update(c51, c, ci + 5 * ldc + 1 * L, av, bv, mode);
-        update(c52, c, ci + 5 * ldc + 2 * L, av, bv, mode);
-        update(c53, c, ci + 5 * ldc + 3 * L, av, bv, mode);
-    }
-
-    /** Full 6x2-vector tile: {@code kc} rank-1 updates, then the C update selected by {@code mode}. */
-    private static void kernel6x2(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc, float alpha, float beta, int mode) {
-        FloatVector c00 = FloatVector.zero(S); FloatVector c01 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S); FloatVector c11 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S); FloatVector c21 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S); FloatVector c31 = FloatVector.zero(S);
-        FloatVector c40 = FloatVector.zero(S); FloatVector c41 = FloatVector.zero(S);
-        FloatVector c50 = FloatVector.zero(S); FloatVector c51 = FloatVector.zero(S);
+    /** Full 12-row x 2-vector tile: {@code kc} rank-1 updates, then {@code C = fma(acc, alpha, C)}. */
+    private static void kernel12x2(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc, float alpha) {
+        FloatVector c0_0 = FloatVector.zero(S); FloatVector c0_1 = FloatVector.zero(S);
+        FloatVector c1_0 = FloatVector.zero(S); FloatVector c1_1 = FloatVector.zero(S);
+        FloatVector c2_0 = FloatVector.zero(S); FloatVector c2_1 = FloatVector.zero(S);
+        FloatVector c3_0 = FloatVector.zero(S); FloatVector c3_1 = FloatVector.zero(S);
+        FloatVector c4_0 = FloatVector.zero(S); FloatVector c4_1 = FloatVector.zero(S);
+        FloatVector c5_0 = FloatVector.zero(S); FloatVector c5_1 = FloatVector.zero(S);
+        FloatVector c6_0 = FloatVector.zero(S); FloatVector c6_1 = FloatVector.zero(S);
+        FloatVector c7_0 = FloatVector.zero(S); FloatVector c7_1 = FloatVector.zero(S);
+        FloatVector c8_0 = FloatVector.zero(S); FloatVector c8_1 = FloatVector.zero(S);
+        FloatVector c9_0 = FloatVector.zero(S); FloatVector c9_1 = FloatVector.zero(S);
+        FloatVector c10_0 = FloatVector.zero(S); FloatVector c10_1 = FloatVector.zero(S);
+        FloatVector c11_0 = FloatVector.zero(S); FloatVector c11_1 = FloatVector.zero(S);
         for (int p = 0; p < kc; p++) {
             FloatVector b0 = FloatVector.fromArray(S, bp, bi + 0 * L);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + 1 * L);
             FloatVector a0 = FloatVector.broadcast(S, ap[ai + 0]);
-            c00 = a0.fma(b0, c00);
-            c01 = a0.fma(b1, c01);
+            c0_0 = a0.fma(b0, c0_0);
+            c0_1 = a0.fma(b1, c0_1);
             FloatVector a1 = FloatVector.broadcast(S, ap[ai + 1]);
-            c10 = a1.fma(b0, c10);
-            c11 = a1.fma(b1, c11);
+            c1_0 = a1.fma(b0, c1_0);
+            c1_1 = a1.fma(b1, c1_1);
             FloatVector a2 = FloatVector.broadcast(S, ap[ai + 2]);
-            c20 = a2.fma(b0, c20);
-            c21 = a2.fma(b1, c21);
+            c2_0 = a2.fma(b0, c2_0);
+            c2_1 = a2.fma(b1, c2_1);
             FloatVector a3 = FloatVector.broadcast(S, ap[ai + 3]);
-            c30 = a3.fma(b0, c30);
-            c31 = a3.fma(b1, c31);
+            c3_0 = a3.fma(b0, c3_0);
+            c3_1 = a3.fma(b1, c3_1);
             FloatVector a4 = FloatVector.broadcast(S, ap[ai + 4]);
-            c40 = a4.fma(b0, c40);
-            c41 = a4.fma(b1, c41);
+            c4_0 = a4.fma(b0, c4_0);
+            c4_1 = a4.fma(b1, c4_1);
             FloatVector a5 = FloatVector.broadcast(S, ap[ai + 5]);
-            c50 = a5.fma(b0, c50);
-            c51 = a5.fma(b1, c51);
-            ai += MR;
-            bi += NR;
+            c5_0 = a5.fma(b0, c5_0);
+            c5_1 = a5.fma(b1, c5_1);
+            FloatVector a6 = FloatVector.broadcast(S, ap[ai + 6]);
+            c6_0 = a6.fma(b0, c6_0);
+            c6_1 = a6.fma(b1, c6_1);
+            FloatVector a7 = FloatVector.broadcast(S, ap[ai + 7]);
+            c7_0 = a7.fma(b0, c7_0);
+            c7_1 = a7.fma(b1, c7_1);
+            FloatVector a8 = FloatVector.broadcast(S, ap[ai + 8]);
+            c8_0 = a8.fma(b0, c8_0);
+            c8_1 = a8.fma(b1, c8_1);
+            FloatVector a9 = FloatVector.broadcast(S, ap[ai + 9]);
+            c9_0 = a9.fma(b0, c9_0);
+            c9_1 = a9.fma(b1, c9_1);
+            FloatVector a10 = FloatVector.broadcast(S, ap[ai + 10]);
+            c10_0 = a10.fma(b0, c10_0);
+            c10_1 = a10.fma(b1, c10_1);
+            FloatVector a11 = FloatVector.broadcast(S, ap[ai + 11]);
+            c11_0 = a11.fma(b0, c11_0);
+            c11_1 = a11.fma(b1, c11_1);
+            ai += 12;
+            bi += 2 * L;
         }
         FloatVector av = FloatVector.broadcast(S, alpha);
-        FloatVector bv = FloatVector.broadcast(S, beta);
-        update(c00, c, ci + 0 * ldc + 0 * L, av, bv, mode);
-        update(c01, c, ci + 0 * ldc + 1 * L, av, bv, mode);
-        update(c10, c, ci + 1 * ldc + 0 * L, av, bv, mode);
-        update(c11, c, ci + 1 * ldc + 1 * L, av, bv, mode);
-        update(c20, c, ci + 2 * ldc + 0 * L, av, bv, mode);
-        update(c21, c, ci + 2 * ldc + 1 * L, av, bv, mode);
-        update(c30, c, ci + 3 * ldc + 0 * L, av, bv, mode);
-        update(c31, c, ci + 3 * ldc + 1 * L, av, bv, mode);
-        update(c40, c, ci + 4 * ldc + 0 * L, av, bv, mode);
-        update(c41, c, ci + 4 * ldc + 1 * L, av, bv, mode);
-        update(c50, c, ci + 5 * ldc + 0 * L, av, bv, mode);
-        update(c51, c, ci + 5 * ldc + 1 * L, av, bv, mode);
+        update(c0_0, c, ci + 0 * ldc + 0 * L, av);
+        update(c0_1, c, ci + 0 * ldc + 1 * L, av);
+        update(c1_0, c, ci + 1 * ldc + 0 * L, av);
+        update(c1_1, c, ci + 1 * ldc + 1 * L, av);
+        update(c2_0, c, ci + 2 * ldc + 0 * L, av);
+        update(c2_1, c, ci + 2 * ldc + 1 * L, av);
+        update(c3_0, c, ci + 3 * ldc + 0 * L, av);
+        update(c3_1, c, ci + 3 * ldc + 1 * L, av);
+        update(c4_0, c, ci + 4 * ldc + 0 * L, av);
+        update(c4_1, c, ci + 4 * ldc + 1 * L, av);
+        update(c5_0, c, ci + 5 * ldc + 0 * L, av);
+        update(c5_1, c, ci + 5 * ldc + 1 * L, av);
+        update(c6_0, c, ci + 6 * ldc + 0 * L, av);
+        update(c6_1, c, ci + 6 * ldc + 1 * L, av);
+        update(c7_0, c, ci + 7 * ldc + 0 * L, av);
+        update(c7_1, c, ci + 7 * ldc + 1 * L, av);
+        update(c8_0, c, ci + 8 * ldc + 0 * L, av);
+        update(c8_1, c, ci + 8 * ldc + 1 * L, av);
+        update(c9_0, c, ci + 9 * ldc + 0 * L, av);
+        update(c9_1, c, ci + 9 * ldc + 1 * L, av);
+        update(c10_0, c, ci + 10 * ldc + 0 * L, av);
+        update(c10_1, c, ci + 10 * ldc + 1 * L, av);
+        update(c11_0, c, ci + 11 * ldc + 0 * L, av);
+        update(c11_1, c, ci + 11 * ldc + 1 * L, av);
+    }
+
+    /** Full 6-row x 2-vector tile: {@code kc} rank-1 updates, then {@code C = fma(acc, alpha, C)}. */
+    private static void kernel6x2(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc, float alpha) {
+        FloatVector c0_0 = FloatVector.zero(S); FloatVector c0_1 = FloatVector.zero(S);
+        FloatVector c1_0 = FloatVector.zero(S); FloatVector c1_1 = FloatVector.zero(S);
+        FloatVector c2_0 = FloatVector.zero(S); FloatVector c2_1 = FloatVector.zero(S);
+        FloatVector c3_0 = FloatVector.zero(S); FloatVector c3_1 = FloatVector.zero(S);
+        FloatVector c4_0 = FloatVector.zero(S); FloatVector c4_1 = FloatVector.zero(S);
+        FloatVector c5_0 = FloatVector.zero(S); FloatVector c5_1 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi + 0 * L);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + 1 * L);
+            FloatVector a0 = FloatVector.broadcast(S, ap[ai + 0]);
+            c0_0 = a0.fma(b0, c0_0);
+            c0_1 = a0.fma(b1, c0_1);
+            FloatVector a1 = FloatVector.broadcast(S, ap[ai + 1]);
+            c1_0 = a1.fma(b0, c1_0);
+            c1_1 = a1.fma(b1, c1_1);
+            FloatVector a2 = FloatVector.broadcast(S, ap[ai + 2]);
+            c2_0 = a2.fma(b0, c2_0);
+            c2_1 = a2.fma(b1, c2_1);
+            FloatVector a3 = FloatVector.broadcast(S, ap[ai + 3]);
+            c3_0 = a3.fma(b0, c3_0);
+            c3_1 = a3.fma(b1, c3_1);
+            FloatVector a4 = FloatVector.broadcast(S, ap[ai + 4]);
+            c4_0 = a4.fma(b0, c4_0);
+            c4_1 = a4.fma(b1, c4_1);
+            FloatVector a5 = FloatVector.broadcast(S, ap[ai + 5]);
+            c5_0 = a5.fma(b0, c5_0);
+            c5_1 = a5.fma(b1, c5_1);
+            ai += 6;
+            bi += 2 * L;
+        }
+        FloatVector av = FloatVector.broadcast(S, alpha);
+        update(c0_0, c, ci + 0 * ldc + 0 * L, av);
+        update(c0_1, c, ci + 0 * ldc + 1 * L, av);
+        update(c1_0, c, ci + 1 * ldc + 0 * L, av);
+        update(c1_1, c, ci + 1 * ldc + 1 * L, av);
+        update(c2_0, c, ci + 2 * ldc + 0 * L, av);
+        update(c2_1, c, ci + 2 * ldc + 1 * L, av);
+        update(c3_0, c, ci + 3 * ldc + 0 * L, av);
+        update(c3_1, c, ci + 3 * ldc + 1 * L, av);
+        update(c4_0, c, ci + 4 * ldc + 0 * L, av);
+        update(c4_1, c, ci + 4 * ldc + 1 * L, av);
+        update(c5_0, c, ci + 5 * ldc + 0 * L, av);
+        update(c5_1, c, ci + 5 * ldc + 1 * L, av);
     }
 }
