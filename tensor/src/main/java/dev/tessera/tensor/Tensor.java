@@ -664,7 +664,10 @@ public final class Tensor {
     /** {@code this op s}, keeping this tensor's dtype for floats (ints compute in F32 for DIV/POW). */
     public Tensor binary(BinaryOp op, double s) {
         DType dt = dtype();
-        if (dt == DType.BF16) return to(DType.F32).binary(op, s).to(DType.BF16);
+        if (dt == DType.BF16) {
+            Tensor r = to(DType.F32).binary(op, s);
+            return op.isComparison() ? r : r.to(DType.BF16);
+        }
         if (!dt.isFloating() && (op == BinaryOp.DIV || op == BinaryOp.POW || s != Math.rint(s))) {
             return to(DType.F32).binary(op, s);
         }
@@ -675,7 +678,10 @@ public final class Tensor {
     /** {@code s op this}. */
     public Tensor rbinary(BinaryOp op, double s) {
         DType dt = dtype();
-        if (dt == DType.BF16) return to(DType.F32).rbinary(op, s).to(DType.BF16);
+        if (dt == DType.BF16) {
+            Tensor r = to(DType.F32).rbinary(op, s);
+            return op.isComparison() ? r : r.to(DType.BF16);
+        }
         if (!dt.isFloating() && (op == BinaryOp.DIV || op == BinaryOp.POW || s != Math.rint(s))) {
             return to(DType.F32).rbinary(op, s);
         }
