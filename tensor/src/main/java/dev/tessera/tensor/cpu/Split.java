@@ -7,7 +7,8 @@ package dev.tessera.tensor.cpu;
  * block of each row and column has partial tiles. The grid is chosen to minimise the work of the
  * busiest task, counting the operand packing each task repeats: a task packs its own B columns
  * once and its A rows once per NC-wide column block, so cutting rows duplicates B packing and
- * cutting narrow columns duplicates A packing.
+ * cutting narrow columns duplicates A packing and makes neighbouring tasks share the cache line
+ * at each column edge.
  *
  * @param m        rows of C
  * @param n        columns of C
@@ -19,6 +20,11 @@ package dev.tessera.tensor.cpu;
 record Split(int m, int n, int mr, int nr, int rowTasks, int colTasks) {
     /** Flop-equivalents charged per packed element (a load and a store against ~50 flops/ns). */
     private static final long PACK_COST = 16;
+    /**
+     * Flop-equivalents charged per C row and reduction block when columns are split: a column edge
+     * rarely falls on a cache-line boundary, so both tasks write that line (false sharing).
+     */
+    private static final long SHARED_LINE_COST = 4096;
     /** Smallest flop count worth a task of its own: a hand-off costs a few microseconds. */
     static final long MIN_TASK_FLOPS = 2L * 48 * 48 * 48;
 
@@ -38,6 +44,7 @@ record Split(int m, int n, int mr, int nr, int rowTasks, int colTasks) {
                 long cols = Math.min(n, ceilDiv(nu, tn) * nr);
                 long colBlocks = nc == Integer.MAX_VALUE ? 1 : ceilDiv(cols, nc);
                 long cost = 2 * rows * cols * k + PACK_COST * k * (cols + rows * colBlocks);
+                if (tn > 1) cost += rows * ceilDiv(k, 256) * SHARED_LINE_COST;
                 if (cost < bestCost) {
                     bestCost = cost;
                     best = new Split(m, n, mr, nr, tm, tn);

@@ -1,6 +1,9 @@
 package dev.tessera.tensor.cpu.simd;
 
 import java.util.Arrays;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Copies blocks of GEMM operands into the contiguous layouts the micro-kernels read: B as
@@ -10,6 +13,9 @@ import java.util.Arrays;
 public final class Packing {
     /** Length of the k strips A is packed in: the strip's destination stays in L1. */
     private static final int STRIP = 8;
+
+    private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Double> DS = DoubleVector.SPECIES_PREFERRED;
 
     private Packing() {}
 
@@ -24,9 +30,16 @@ public final class Packing {
             int base = dBase + (jp / nr) * kc * nr;
             if (!transB) {
                 int src = bOff + pc * ldb + jc + jp;
-                for (int p = 0, d = base; p < kc; p++, d += nr, src += ldb) {
-                    System.arraycopy(b, src, dst, d, w);
-                    if (w < nr) Arrays.fill(dst, d + w, d + nr, 0f);
+                if (w == nr && nr % FS.length() == 0) {
+                    // full panel: a few vector moves per row beat an arraycopy call for 32-64 elements
+                    for (int p = 0, d = base; p < kc; p++, d += nr, src += ldb) {
+                        for (int v = 0; v < nr; v += FS.length()) FloatVector.fromArray(FS, b, src + v).intoArray(dst, d + v);
+                    }
+                } else {
+                    for (int p = 0, d = base; p < kc; p++, d += nr, src += ldb) {
+                        System.arraycopy(b, src, dst, d, w);
+                        if (w < nr) Arrays.fill(dst, d + w, d + nr, 0f);
+                    }
                 }
             } else {
                 for (int j = 0; j < w; j++) {
@@ -84,9 +97,16 @@ public final class Packing {
             int base = dBase + (jp / nr) * kc * nr;
             if (!transB) {
                 int src = bOff + pc * ldb + jc + jp;
-                for (int p = 0, d = base; p < kc; p++, d += nr, src += ldb) {
-                    System.arraycopy(b, src, dst, d, w);
-                    if (w < nr) Arrays.fill(dst, d + w, d + nr, 0d);
+                if (w == nr && nr % DS.length() == 0) {
+                    // full panel: a few vector moves per row beat an arraycopy call for 32-64 elements
+                    for (int p = 0, d = base; p < kc; p++, d += nr, src += ldb) {
+                        for (int v = 0; v < nr; v += DS.length()) DoubleVector.fromArray(DS, b, src + v).intoArray(dst, d + v);
+                    }
+                } else {
+                    for (int p = 0, d = base; p < kc; p++, d += nr, src += ldb) {
+                        System.arraycopy(b, src, dst, d, w);
+                        if (w < nr) Arrays.fill(dst, d + w, d + nr, 0d);
+                    }
                 }
             } else {
                 for (int j = 0; j < w; j++) {
