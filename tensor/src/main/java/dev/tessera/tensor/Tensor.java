@@ -742,8 +742,13 @@ public final class Tensor {
             if (ax.length != 1) throw new IllegalArgumentException(name + ": needs exactly one axis, got " + Arrays.toString(axes));
             if (shape[ax[0]] == 0) throw new IllegalArgumentException(name + ": empty dimension " + ax[0] + " in " + Shape.str(shape));
         }
-        if ((op == ReduceOp.MAX || op == ReduceOp.MIN) && numel() == 0) {
-            throw new IllegalArgumentException(name + ": reduction of an empty tensor " + Shape.str(shape));
+        if (op == ReduceOp.MAX || op == ReduceOp.MIN) {
+            // like PyTorch: only a reduced dimension of size 0 has no identity; empty kept dims are fine
+            for (int d : ax) {
+                if (shape[d] == 0) {
+                    throw new IllegalArgumentException(name + ": reduction over empty dimension " + d + " of " + Shape.str(shape));
+                }
+            }
         }
         Tensor x = this;
         if (x.dtype() == DType.BF16) x = x.to(DType.F32);
