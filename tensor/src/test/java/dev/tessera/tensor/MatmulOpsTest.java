@@ -1,0 +1,141 @@
+package dev.tessera.tensor;
+
+import static dev.tessera.tensor.OpTestSupport.assertError;
+import static dev.tessera.tensor.OpTestSupport.at;
+import static dev.tessera.tensor.OpTestSupport.broadcastIndex;
+import static dev.tessera.tensor.OpTestSupport.unravel;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code Tensor.matmul} (vector, matrix, batched, broadcast batch dims, transposed and strided
+ * views) against a float64 triple loop. Tolerance: the classic bound {@code k * eps * sum|a||b|}
+ * per output element (eps = 2^-24 for F32, 2^-53 for F64), plus a tiny absolute term.
+ */
+class MatmulOpsTest {
+
+    /** Reference for NumPy matmul semantics, reading operands through their strides. */
+    private static void check(String what, Tensor a, Tensor b) {
+        DType dt = a.dtype() == DType.F64 || b.dtype() == DType.F64 ? DType.F64 : DType.F32;
+        Tensor got = a.matmul(b);
+        boolean va = a.rank() == 1, vb = b.rank() == 1;
+        int[] as = va ? new int[] {1, a.dim(0)} : a.shape(), bs = vb ? new int[] {b.dim(0), 1} : b.shape();
+        int m = as[as.length - 2], k = as[as.length - 1], n = bs[bs.length - 1];
+        int[] ab = Arrays.copyOf(as, as.length - 2), bb = Arrays.copyOf(bs, bs.length - 2);
+        int[] batch = Shape.broadcast("ref", ab, bb);
+        int[] full = Arrays.copyOf(batch, batch.length + 2);
+        full[batch.length] = m;
+        full[batch.length + 1] = n;
+        int[] expectShape;
+        if (va && vb) expectShape = batch;
+        else if (va) expectShape = concat(batch, new int[] {n});
+        else if (vb) expectShape = concat(batch, new int[] {m});
+        else expectShape = full;
+        assertEquals(dt, got.dtype(), what + ": dtype");
+        assertArrayEquals(expectShape, got.shape(), what + ": shape");
+        double[] g = OpTestSupport.read(got);
+        double eps = dt == DType.F64 ? 0x1p-53 : 0x1p-24;
+        int nb = Shape.numel(batch);
+        for (int bi = 0; bi < nb; bi++) {
+            int[] bidx = unravel(bi, batch);
+            int[] ai = broadcastIndex(bidx, ab), bj = broadcastIndex(bidx, bb);
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    double s = 0, mag = 0;
+                    for (int p = 0; p < k; p++) {
+                        double x = va ? at(a, new int[] {p}) : at(a, concat(ai, new int[] {i, p}));
+                        double y = vb ? at(b, new int[] {p}) : at(b, concat(bj, new int[] {p, j}));
+                        s += x * y;
+                        mag += Math.abs(x * y);
+                    }
+                    double v = g[(bi * m + i) * n + j];
+                    double tol = Math.max(1, k) * eps * 2 * mag + 1e-30;
+                    if (!(Math.abs(v - s) <= tol)) {
+                        fail(what + ": batch " + bi + " (" + i + "," + j + ") is " + v + ", expected " + s + " +- " + tol);
+                    }
+                }
+            }
+        }
+    }
+
+    private static int[] concat(int[] x, int[] y) {
+        int[] r = Arrays.copyOf(x, x.length + y.length);
+        System.arraycopy(y, 0, r, x.length, y.length);
+        return r;
+    }
+
+    private static Tensor rnd(Random r, DType dt, int... shape) {
+        return OpTestSupport.random(r, dt, -1, 1, shape);
+    }
+
+    private static final int[][] MNK = {
+        {0, 5, 7}, {5, 0, 7}, {5, 7, 0}, {1, 1, 1}, {1, 13, 1}, {13, 1, 17}, {7, 13, 17}, {31, 37, 41},
+        {67, 61, 129}, {130, 67, 257},
+    };
+
+    @Test
+    @OpReference({"matmul"})
+    void matricesOfManySizesAndLayouts() {
+        Random r = new Random(71);
+        for (DType dt : new DType[] {DType.F32, DType.F64}) {
+            for (int[] s : MNK) {
+                int m = s[0], n = s[1], k = s[2];
+                String sz = dt + " m" + m + " n" + n + " k" + k;
+                check("plain " + sz, rnd(r, dt, m, k), rnd(r, dt, k, n));
+                // transposed views: the GEMM reads them in place
+                check("aT " + sz, rnd(r, dt, k, m).mT(), rnd(r, dt, k, n));
+                check("bT " + sz, rnd(r, dt, m, k), rnd(r, dt, n, k).mT());
+                check("aT bT " + sz, rnd(r, dt, k, m).mT(), rnd(r, dt, n, k).mT());
+                // padded rows (leading dimension > cols) and fully strided views (copy path)
+                check("padded " + sz, rnd(r, dt, m, k + 3).narrow(1, 2, k), rnd(r, dt, k, n + 1).narrow(1, 0, n));
+                check("strided " + sz, OpTestSupport.strided(r, dt, -1, 1, m, k), OpTestSupport.strided(r, dt, -1, 1, k, n));
+            }
+        }
+    }
+
+    @Test
+    @OpReference({"matmul"})
+    void vectorsBatchesAndBroadcastBatchDims() {
+        Random r = new Random(72);
+        for (DType dt : new DType[] {DType.F32, DType.F64}) {
+            check("dot " + dt, rnd(r, dt, 37), rnd(r, dt, 37));
+            check("dot empty " + dt, rnd(r, dt, 0), rnd(r, dt, 0));
+            check("vec-mat " + dt, rnd(r, dt, 13), rnd(r, dt, 13, 7));
+            check("mat-vec " + dt, rnd(r, dt, 7, 13), rnd(r, dt, 13));
+            check("vec-batched " + dt, rnd(r, dt, 5), rnd(r, dt, 3, 5, 4));
+            check("batched-vec " + dt, rnd(r, dt, 3, 4, 5), rnd(r, dt, 5));
+            check("batched " + dt, rnd(r, dt, 3, 7, 5), rnd(r, dt, 3, 5, 11));
+            check("broadcast [2,1,3,4]x[5,4,6] " + dt, rnd(r, dt, 2, 1, 3, 4), rnd(r, dt, 5, 4, 6));
+            check("matrix x batched " + dt, rnd(r, dt, 4, 6), rnd(r, dt, 2, 6, 3));
+            check("batched x matrix " + dt, rnd(r, dt, 2, 3, 4, 6), rnd(r, dt, 6, 5));
+            check("batched mT " + dt, rnd(r, dt, 3, 5, 7).mT(), rnd(r, dt, 3, 9, 5).mT());
+            check("expanded batch " + dt, rnd(r, dt, 1, 4, 6).expand(3, 4, 6), rnd(r, dt, 3, 6, 2));
+            check("permuted batch " + dt, rnd(r, dt, 4, 3, 6).permute(1, 0, 2), rnd(r, dt, 6, 3, 2).permute(1, 0, 2));
+            check("sliced batch " + dt, rnd(r, dt, 6, 4, 5).slice(0, 1, 6, 2), rnd(r, dt, 3, 5, 2));
+            check("empty batch " + dt, rnd(r, dt, 0, 4, 5), rnd(r, dt, 5, 2));
+            check("large batch " + dt, rnd(r, dt, 17, 33, 29), rnd(r, dt, 17, 29, 31));
+        }
+        check("mixed F32 x F64", rnd(r, DType.F32, 3, 4), rnd(r, DType.F64, 4, 5));
+        check("I32 x I32 computes in F32", OpTestSupport.random(r, DType.I32, -5, 5, 3, 4),
+                OpTestSupport.random(r, DType.I32, -5, 5, 4, 2));
+        check("BF16 computes in F32", rnd(r, DType.BF16, 3, 4), rnd(r, DType.BF16, 4, 2));
+    }
+
+    @Test
+    @OpReference({"matmul"})
+    void errorsNameOpAndShapes() {
+        Tensor a = Tensor.zeros(DType.F32, 64, 128), b = Tensor.zeros(DType.F32, 256, 32);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> a.matmul(b));
+        assertEquals("matmul: inner dimensions differ: a[64,128] x b[256,32]", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Tensor.zeros(DType.F32, 5).matmul(Tensor.zeros(DType.F32, 4)));
+        assertEquals("matmul: inner dimensions differ: a[5] x b[4]", e.getMessage());
+        assertError(() -> Tensor.zeros(DType.F32, 2, 3, 4).matmul(Tensor.zeros(DType.F32, 3, 4, 5)), "matmul", "[2]", "[3]");
+        assertError(() -> Tensor.scalar(DType.F32, 1).matmul(Tensor.zeros(DType.F32, 3)), "matmul", "a[]", "b[3]");
+    }
+}
