@@ -1,0 +1,348 @@
+package dev.tessera.autograd;
+
+import dev.tessera.tensor.DType;
+import dev.tessera.tensor.Device;
+import dev.tessera.tensor.Rng;
+import dev.tessera.tensor.Shape;
+import dev.tessera.tensor.Tensor;
+import java.util.Objects;
+
+/**
+ * A node of the computation graph: a {@link Tensor} value, whether it requires a gradient, and
+ * after {@link #backward()} the accumulated gradient (leaves only). Ops mirror {@link Tensor}'s
+ * names and semantics; each records its inputs and a derivative rule when any input requires a
+ * gradient and recording is enabled ({@link Grad}). Gradients of broadcast operands are summed back
+ * to the operand's shape; gradients of reused nodes accumulate.
+ *
+ * <pre>{@code
+ * Variable w = Variable.leaf(Tensor.randn(rng, DType.F32, 4, 3));
+ * Variable x = Variable.constant(input);                       // [N, 4]
+ * Variable loss = x.matmul(w).relu().square().mean();
+ * loss.backward();
+ * Tensor dw = w.grad();                                        // [4, 3]
+ * }</pre>
+ */
+public final class Variable {
+    private Tensor value;
+    private final boolean requiresGrad;
+    /** True for results of recorded ops (they have or had inputs and a rule); false for leaves and constants. */
+    private final boolean history;
+    /** Name of the op that produced this node (null for leaves and constants). */
+    final String op;
+    /** Inputs and derivative rule; cleared after backward unless the graph is retained. */
+    Variable[] inputs;
+    Backward backwardFn;
+    private Tensor grad;
+    private String name;
+
+    private Variable(Tensor value, boolean requiresGrad, String op, Variable[] inputs, Backward backwardFn) {
+        this.value = Objects.requireNonNull(value, "Variable: value is null");
+        this.requiresGrad = requiresGrad;
+        this.history = inputs != null;
+        this.op = op;
+        this.inputs = inputs;
+        this.backwardFn = backwardFn;
+    }
+
+    // ------------------------------------------------------------------ construction
+
+    /** A value that never receives a gradient (data, targets, frozen weights). */
+    public static Variable constant(Tensor value) {
+        return new Variable(value, false, null, null, null);
+    }
+
+    /** A trainable value: gradients of backward passes accumulate into {@link #grad()}. */
+    public static Variable leaf(Tensor value) {
+        if (!value.dtype().isFloating()) {
+            throw new IllegalArgumentException("leaf: only floating tensors can require grad, got " + value.dtype());
+        }
+        return new Variable(value, true, null, null, null);
+    }
+
+    /**
+     * Records a result of an op. The result requires grad iff recording is enabled and any
+     * (non-null) input requires grad; otherwise it is a constant that keeps no references.
+     */
+    static Variable record(String op, Tensor value, Backward backward, Variable... inputs) {
+        if (Grad.isEnabled()) {
+            for (Variable in : inputs) {
+                if (in != null && in.requiresGrad) return new Variable(value, true, op, inputs, backward);
+            }
+        }
+        return new Variable(value, false, null, null, null);
+    }
+
+    /**
+     * A custom differentiable op (for layers with their own fused backward, e.g. attention): the
+     * forward value is computed by the caller, {@code backward} maps the output gradient to one
+     * gradient per input (null for none).
+     *
+     * <pre>{@code
+     * Variable y = Variable.custom("scale2", x.value().mul(2.0), new Variable[] {x}, g -> new Tensor[] {g.mul(2.0)});
+     * }</pre>
+     */
+    public static Variable custom(String opName, Tensor value, Variable[] inputs, Backward backward) {
+        Objects.requireNonNull(backward, "custom: backward is null");
+        return record(Objects.requireNonNull(opName, "custom: opName is null"), value, backward, inputs.clone());
+    }
+
+    /** The value (never null). */
+    public Tensor value() {
+        return value;
+    }
+
+    /** The accumulated gradient, or null until a backward pass reached this variable. */
+    public Tensor grad() {
+        return grad;
+    }
+
+    /** Whether gradients flow to or through this variable. */
+    public boolean requiresGrad() {
+        return requiresGrad;
+    }
+
+    /** True for leaves and constants (no recorded history). */
+    public boolean isLeaf() {
+        return !history;
+    }
+
+    boolean hasHistory() {
+        return history;
+    }
+
+    /** Drops the gradient (PyTorch's set_to_none). */
+    public void zeroGrad() {
+        grad = null;
+    }
+
+    /**
+     * {@code grad += g}. The first gradient is copied into a fresh tensor this variable owns, so
+     * later accumulation (and optimizers) may update it in place without touching any other tensor.
+     */
+    public void accumulateGrad(Tensor g) {
+        if (!Shape.same(g.shape(), value.shape())) {
+            throw new IllegalArgumentException("accumulateGrad: gradient " + Shape.str(g.shape())
+                    + " differs from value " + Shape.str(value.shape()));
+        }
+        if (grad == null) {
+            grad = Tensor.empty(value.dtype(), value.device(), value.shape()).copyFrom(g);
+        } else {
+            grad.addInPlace(g);
+        }
+    }
+
+    /** Replaces the value of a leaf or constant (same shape and dtype), e.g. when loading weights. */
+    public void setValue(Tensor v) {
+        if (history) throw new IllegalStateException("setValue: only leaves and constants can be assigned, this is the result of '" + op + "'");
+        if (!Shape.same(v.shape(), value.shape()) || v.dtype() != value.dtype()) {
+            throw new IllegalArgumentException("setValue: expected " + value.dtype() + Shape.str(value.shape())
+                    + ", got " + v.dtype() + Shape.str(v.shape()));
+        }
+        value = v;
+    }
+
+    /** The same value without history: gradients stop here. */
+    public Variable detach() {
+        return constant(value);
+    }
+
+    /** The debug name, or null. */
+    public String name() {
+        return name;
+    }
+
+    /** Sets a debug name and returns this variable. */
+    public Variable named(String n) {
+        name = n;
+        return this;
+    }
+
+    /** Drops inputs and rule after backward so the intermediate tensors can be collected. */
+    void release() {
+        inputs = null;
+        backwardFn = null;
+    }
+
+    // ------------------------------------------------------------------ backward
+
+    /** Backward from a one-element output with seed 1; frees the graph. */
+    public void backward() {
+        if (value.numel() != 1) {
+            throw new IllegalArgumentException("backward: output has shape " + Shape.str(value.shape())
+                    + "; give a seed gradient for non-scalar outputs");
+        }
+        backward(Tensor.full(value.dtype(), value.device(), 1.0, value.shape()), false);
+    }
+
+    /** Backward with an explicit seed gradient of this output's shape; frees the graph. */
+    public void backward(Tensor seed) {
+        backward(seed, false);
+    }
+
+    /**
+     * Backward with an explicit seed. Leaf gradients accumulate until {@link #zeroGrad()}. Unless
+     * {@code retainGraph}, the recorded graph is freed and a second backward through it throws.
+     */
+    public void backward(Tensor seed, boolean retainGraph) {
+        Engine.backward(this, seed, retainGraph);
+    }
+
+    // ------------------------------------------------------------------ shape info
+
+    public int[] shape() { return value.shape(); }
+    public int dim(int axis) { return value.dim(axis); }
+    public int rank() { return value.rank(); }
+    public int numel() { return value.numel(); }
+    public DType dtype() { return value.dtype(); }
+    public Device device() { return value.device(); }
+
+    // ------------------------------------------------------------------ elementwise
+
+    public Variable add(Variable o) { return ElementwiseRules.add(this, o); }
+    public Variable sub(Variable o) { return ElementwiseRules.sub(this, o); }
+    public Variable mul(Variable o) { return ElementwiseRules.mul(this, o); }
+    public Variable div(Variable o) { return ElementwiseRules.div(this, o); }
+    /** Elementwise maximum; on ties each operand gets half the gradient. */
+    public Variable maximum(Variable o) { return ElementwiseRules.maximum(this, o, true); }
+    /** Elementwise minimum; on ties each operand gets half the gradient. */
+    public Variable minimum(Variable o) { return ElementwiseRules.maximum(this, o, false); }
+    /** {@code this ^ o}; d/do = this^o ln(this) (0 where this == 0). */
+    public Variable pow(Variable o) { return ElementwiseRules.pow(this, o); }
+    public Variable add(double s) { return ElementwiseRules.add(this, s); }
+    public Variable sub(double s) { return ElementwiseRules.sub(this, s); }
+    public Variable mul(double s) { return ElementwiseRules.mul(this, s); }
+    public Variable div(double s) { return ElementwiseRules.div(this, s); }
+    public Variable maximum(double s) { return ElementwiseRules.maximum(this, s, true); }
+    public Variable minimum(double s) { return ElementwiseRules.maximum(this, s, false); }
+    public Variable pow(double p) { return ElementwiseRules.pow(this, p); }
+    /** {@code s - this}. */
+    public Variable rsub(double s) { return ElementwiseRules.rsub(this, s); }
+    /** {@code s / this}. */
+    public Variable rdiv(double s) { return ElementwiseRules.rdiv(this, s); }
+    public Variable neg() { return ElementwiseRules.neg(this); }
+    public Variable exp() { return ElementwiseRules.exp(this); }
+    public Variable log() { return ElementwiseRules.log(this); }
+    public Variable sqrt() { return ElementwiseRules.sqrt(this); }
+    public Variable rsqrt() { return ElementwiseRules.rsqrt(this); }
+    /** |x|; the gradient is sign(x) (0 at 0). */
+    public Variable abs() { return ElementwiseRules.abs(this); }
+    public Variable square() { return ElementwiseRules.square(this); }
+    public Variable reciprocal() { return ElementwiseRules.reciprocal(this); }
+    public Variable sin() { return ElementwiseRules.sin(this); }
+    public Variable cos() { return ElementwiseRules.cos(this); }
+    public Variable tanh() { return ElementwiseRules.tanh(this); }
+    public Variable sigmoid() { return ElementwiseRules.sigmoid(this); }
+    /** max(x, 0); the gradient is 1 where x > 0. */
+    public Variable relu() { return ElementwiseRules.relu(this); }
+    /** Exact GELU. */
+    public Variable gelu() { return ElementwiseRules.gelu(this); }
+    /** GELU with the tanh approximation. */
+    public Variable geluTanh() { return ElementwiseRules.geluTanh(this); }
+    /** ELU with alpha 1. */
+    public Variable elu() { return ElementwiseRules.elu(this); }
+    public Variable silu() { return ElementwiseRules.silu(this); }
+    public Variable log1p() { return ElementwiseRules.log1p(this); }
+    public Variable expm1() { return ElementwiseRules.expm1(this); }
+    public Variable erf() { return ElementwiseRules.erf(this); }
+    /** Clamps to [lo, hi]; the gradient passes where lo <= x <= hi. */
+    public Variable clamp(double lo, double hi) { return ElementwiseRules.clamp(this, lo, hi); }
+
+    /** {@code cond ? a : b} with broadcasting; cond is a BOOL tensor. */
+    public static Variable where(Tensor cond, Variable a, Variable b) { return ElementwiseRules.where(cond, a, b); }
+
+    // ------------------------------------------------------------------ reductions
+
+    /** Sum over axes (all when none given), dropping them. */
+    public Variable sum(int... axes) { return ReductionRules.sum(this, axes, false); }
+    public Variable sumKeepDims(int... axes) { return ReductionRules.sum(this, axes, true); }
+    public Variable mean(int... axes) { return ReductionRules.mean(this, axes, false); }
+    public Variable meanKeepDims(int... axes) { return ReductionRules.mean(this, axes, true); }
+    /** Maximum over axes; the gradient is split equally among tied maxima. */
+    public Variable max(int... axes) { return ReductionRules.extreme(this, axes, false, true); }
+    public Variable maxKeepDims(int... axes) { return ReductionRules.extreme(this, axes, true, true); }
+    /** Minimum over axes; the gradient is split equally among tied minima. */
+    public Variable min(int... axes) { return ReductionRules.extreme(this, axes, false, false); }
+    public Variable minKeepDims(int... axes) { return ReductionRules.extreme(this, axes, true, false); }
+    public Variable logsumexp(int... axes) { return ReductionRules.logsumexp(this, axes, false); }
+    public Variable logsumexpKeepDims(int... axes) { return ReductionRules.logsumexp(this, axes, true); }
+    /** Variance over axes (all when empty) with the given correction (0 biased, 1 unbiased). */
+    public Variable var(int[] axes, int correction, boolean keepDims) { return ReductionRules.var(this, axes, correction, keepDims); }
+
+    // ------------------------------------------------------------------ matmul
+
+    /** Matrix product with NumPy semantics (1-d promotion, broadcast batch dims). */
+    public Variable matmul(Variable o) { return LinalgRules.matmul(this, o); }
+
+    // ------------------------------------------------------------------ shape
+
+    public Variable reshape(int... shape) { return ShapeRules.reshape(this, shape); }
+    public Variable flatten() { return ShapeRules.reshape(this, -1); }
+    public Variable permute(int... order) { return ShapeRules.permute(this, order); }
+    public Variable transpose(int a, int b) { return ShapeRules.transpose(this, a, b); }
+    /** Swaps the last two dimensions. */
+    public Variable mT() {
+        if (rank() < 2) throw new IllegalArgumentException("mT: needs rank >= 2, got shape " + Shape.str(shape()));
+        return ShapeRules.transpose(this, -2, -1);
+    }
+    public Variable slice(int axis, int start, int end, int step) { return ShapeRules.slice(this, axis, start, end, step); }
+    public Variable slice(int axis, int start, int end) { return ShapeRules.slice(this, axis, start, end, 1); }
+    public Variable narrow(int axis, int start, int length) { return ShapeRules.narrow(this, axis, start, length); }
+    public Variable select(int axis, int i) { return ShapeRules.select(this, axis, i); }
+    public Variable expand(int... shape) { return ShapeRules.expand(this, value.expand(shape), "expand"); }
+    public Variable broadcastTo(int... shape) { return ShapeRules.expand(this, value.broadcastTo(shape), "broadcastTo"); }
+    public Variable unsqueeze(int axis) { return ShapeRules.unsqueeze(this, axis); }
+    public Variable squeeze(int axis) { return ShapeRules.squeeze(this, axis); }
+    public Variable squeeze() { return ShapeRules.squeezeAll(this); }
+    /** This variable when its value is already contiguous, else a contiguous copy (gradient passes through). */
+    public Variable contiguous() { return ShapeRules.contiguous(this); }
+    /** Converts the dtype; the gradient is converted back. */
+    public Variable to(DType dtype) { return ShapeRules.to(this, dtype); }
+    public Variable pad(int[] pads, double value) { return ShapeRules.pad(this, pads, value); }
+    public Variable[] split(int axis, int... sizes) { return ShapeRules.split(this, axis, sizes); }
+    public Variable[] chunk(int chunks, int axis) { return ShapeRules.chunk(this, chunks, axis); }
+    public static Variable concat(int axis, Variable... parts) {
+        if (parts.length == 0) throw new IllegalArgumentException("concat: no variables given");
+        return ShapeRules.concat(axis, parts);
+    }
+    public static Variable stack(int axis, Variable... parts) {
+        if (parts.length == 0) throw new IllegalArgumentException("stack: no variables given");
+        return ShapeRules.stack(axis, parts);
+    }
+
+    // ------------------------------------------------------------------ indexing
+
+    /** torch.gather; the gradient is scatter-added back. */
+    public Variable gather(int dim, Tensor index) { return IndexRules.gather(this, dim, index); }
+    public Variable indexSelect(int dim, Tensor index) { return IndexRules.indexSelect(this, dim, index); }
+    /** Out of place torch.scatter_add with this as the base. */
+    public Variable scatterAdd(int dim, Tensor index, Variable src) { return IndexRules.scatterAdd(this, dim, index, src); }
+    /** A zero tensor of {@code shape} with {@code src} slices added at index along dim. */
+    public static Variable indexAdd(int[] shape, int dim, Tensor index, Variable src) { return IndexRules.indexAdd(shape, dim, index, src); }
+    public Variable cumsum(int dim) { return IndexRules.cumsum(this, dim); }
+    /** The top-k values along dim (indices: {@code value().topk(k, dim, largest).indices()}). */
+    public Variable topkValues(int k, int dim, boolean largest) { return IndexRules.topkValues(this, k, dim, largest); }
+
+    // ------------------------------------------------------------------ fused
+
+    public Variable softmax(int dim) { return FusedRules.softmax(this, dim); }
+    public Variable logSoftmax(int dim) { return FusedRules.logSoftmax(this, dim); }
+    /** Layer norm over the last dimension; gamma and beta may be null. */
+    public Variable layerNorm(Variable gamma, Variable beta, double eps) { return FusedRules.layerNorm(this, gamma, beta, eps); }
+    /** RMS norm over the last dimension; gamma may be null. */
+    public Variable rmsNorm(Variable gamma, double eps) { return FusedRules.rmsNorm(this, gamma, eps); }
+    /** Per-row cross-entropy of these logits [N, C] against I32 targets [N]: loss [N]. */
+    public Variable crossEntropy(Tensor targets, int ignoreIndex, double labelSmoothing) {
+        return FusedRules.crossEntropy(this, targets, ignoreIndex, labelSmoothing);
+    }
+    /** Inverted dropout (p = 0 returns this variable). */
+    public Variable dropout(double p, Rng rng) { return FusedRules.dropout(this, p, rng); }
+
+    @Override
+    public String toString() {
+        StringBuilder b = new StringBuilder("Variable(");
+        if (name != null) b.append(name).append(", ");
+        if (op != null) b.append("op=").append(op).append(", ");
+        if (requiresGrad) b.append("requiresGrad, ");
+        return b.append(value).append(')').toString();
+    }
+}
