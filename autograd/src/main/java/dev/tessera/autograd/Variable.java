@@ -189,18 +189,28 @@ public final class Variable {
 
     // ------------------------------------------------------------------ shape info
 
+    /** A copy of the value's shape. */
     public int[] shape() { return value.shape(); }
+    /** Size of dimension {@code axis} (negative counts from the end). */
     public int dim(int axis) { return value.dim(axis); }
+    /** Number of dimensions. */
     public int rank() { return value.rank(); }
+    /** Number of elements. */
     public int numel() { return value.numel(); }
+    /** The value's element type. */
     public DType dtype() { return value.dtype(); }
+    /** The device holding the value. */
     public Device device() { return value.device(); }
 
     // ------------------------------------------------------------------ elementwise
 
+    /** Elementwise sum (broadcasting). */
     public Variable add(Variable o) { return ElementwiseRules.add(this, o); }
+    /** Elementwise difference (broadcasting). */
     public Variable sub(Variable o) { return ElementwiseRules.sub(this, o); }
+    /** Elementwise product (broadcasting). */
     public Variable mul(Variable o) { return ElementwiseRules.mul(this, o); }
+    /** Elementwise quotient (broadcasting). */
     public Variable div(Variable o) { return ElementwiseRules.div(this, o); }
     /** Elementwise maximum; on ties each operand gets half the gradient. */
     public Variable maximum(Variable o) { return ElementwiseRules.maximum(this, o, true); }
@@ -208,29 +218,47 @@ public final class Variable {
     public Variable minimum(Variable o) { return ElementwiseRules.maximum(this, o, false); }
     /** {@code this ^ o}; d/do = this^o ln(this) (0 where this == 0). */
     public Variable pow(Variable o) { return ElementwiseRules.pow(this, o); }
+    /** {@code this + s}. */
     public Variable add(double s) { return ElementwiseRules.add(this, s); }
+    /** {@code this - s}. */
     public Variable sub(double s) { return ElementwiseRules.sub(this, s); }
+    /** {@code this * s}. */
     public Variable mul(double s) { return ElementwiseRules.mul(this, s); }
+    /** {@code this / s}. */
     public Variable div(double s) { return ElementwiseRules.div(this, s); }
+    /** Elementwise maximum with a scalar; a tie gets half the gradient. */
     public Variable maximum(double s) { return ElementwiseRules.maximum(this, s, true); }
+    /** Elementwise minimum with a scalar; a tie gets half the gradient. */
     public Variable minimum(double s) { return ElementwiseRules.maximum(this, s, false); }
+    /** x^p; the gradient is p x^(p-1). */
     public Variable pow(double p) { return ElementwiseRules.pow(this, p); }
     /** {@code s - this}. */
     public Variable rsub(double s) { return ElementwiseRules.rsub(this, s); }
     /** {@code s / this}. */
     public Variable rdiv(double s) { return ElementwiseRules.rdiv(this, s); }
+    /** Negation. */
     public Variable neg() { return ElementwiseRules.neg(this); }
+    /** e^x. */
     public Variable exp() { return ElementwiseRules.exp(this); }
+    /** Natural logarithm. */
     public Variable log() { return ElementwiseRules.log(this); }
+    /** Square root. */
     public Variable sqrt() { return ElementwiseRules.sqrt(this); }
+    /** 1 / sqrt(x). */
     public Variable rsqrt() { return ElementwiseRules.rsqrt(this); }
     /** |x|; the gradient is sign(x) (0 at 0). */
     public Variable abs() { return ElementwiseRules.abs(this); }
+    /** x^2. */
     public Variable square() { return ElementwiseRules.square(this); }
+    /** 1 / x. */
     public Variable reciprocal() { return ElementwiseRules.reciprocal(this); }
+    /** Sine. */
     public Variable sin() { return ElementwiseRules.sin(this); }
+    /** Cosine. */
     public Variable cos() { return ElementwiseRules.cos(this); }
+    /** Hyperbolic tangent (gradient from the output). */
     public Variable tanh() { return ElementwiseRules.tanh(this); }
+    /** Logistic sigmoid (gradient from the output). */
     public Variable sigmoid() { return ElementwiseRules.sigmoid(this); }
     /** max(x, 0); the gradient is 1 where x > 0. */
     public Variable relu() { return ElementwiseRules.relu(this); }
@@ -240,9 +268,13 @@ public final class Variable {
     public Variable geluTanh() { return ElementwiseRules.geluTanh(this); }
     /** ELU with alpha 1. */
     public Variable elu() { return ElementwiseRules.elu(this); }
+    /** SiLU x * sigmoid(x). */
     public Variable silu() { return ElementwiseRules.silu(this); }
+    /** log(1 + x). */
     public Variable log1p() { return ElementwiseRules.log1p(this); }
+    /** e^x - 1. */
     public Variable expm1() { return ElementwiseRules.expm1(this); }
+    /** Error function. */
     public Variable erf() { return ElementwiseRules.erf(this); }
     /** Clamps to [lo, hi]; the gradient passes where lo <= x <= hi. */
     public Variable clamp(double lo, double hi) { return ElementwiseRules.clamp(this, lo, hi); }
@@ -254,16 +286,23 @@ public final class Variable {
 
     /** Sum over axes (all when none given), dropping them. */
     public Variable sum(int... axes) { return ReductionRules.sum(this, axes, false); }
+    /** Sum over axes, keeping them as size 1. */
     public Variable sumKeepDims(int... axes) { return ReductionRules.sum(this, axes, true); }
+    /** Mean over axes (all when none given), dropping them. */
     public Variable mean(int... axes) { return ReductionRules.mean(this, axes, false); }
+    /** Mean over axes, keeping them as size 1. */
     public Variable meanKeepDims(int... axes) { return ReductionRules.mean(this, axes, true); }
     /** Maximum over axes; the gradient is split equally among tied maxima. */
     public Variable max(int... axes) { return ReductionRules.extreme(this, axes, false, true); }
+    /** Maximum over axes, keeping them as size 1. */
     public Variable maxKeepDims(int... axes) { return ReductionRules.extreme(this, axes, true, true); }
     /** Minimum over axes; the gradient is split equally among tied minima. */
     public Variable min(int... axes) { return ReductionRules.extreme(this, axes, false, false); }
+    /** Minimum over axes, keeping them as size 1. */
     public Variable minKeepDims(int... axes) { return ReductionRules.extreme(this, axes, true, false); }
+    /** log(sum(exp(x))) over axes; the gradient is the softmax. */
     public Variable logsumexp(int... axes) { return ReductionRules.logsumexp(this, axes, false); }
+    /** logsumexp over axes, keeping them as size 1. */
     public Variable logsumexpKeepDims(int... axes) { return ReductionRules.logsumexp(this, axes, true); }
     /** Variance over axes (all when empty) with the given correction (0 biased, 1 unbiased). */
     public Variable var(int[] axes, int correction, boolean keepDims) { return ReductionRules.var(this, axes, correction, keepDims); }
@@ -275,35 +314,53 @@ public final class Variable {
 
     // ------------------------------------------------------------------ shape
 
+    /** Same elements in a new shape (one dimension may be -1). */
     public Variable reshape(int... shape) { return ShapeRules.reshape(this, shape); }
+    /** Reshape to one dimension. */
     public Variable flatten() { return ShapeRules.reshape(this, -1); }
+    /** Reorders dimensions. */
     public Variable permute(int... order) { return ShapeRules.permute(this, order); }
+    /** Swaps two dimensions. */
     public Variable transpose(int a, int b) { return ShapeRules.transpose(this, a, b); }
     /** Swaps the last two dimensions. */
     public Variable mT() {
         if (rank() < 2) throw new IllegalArgumentException("mT: needs rank >= 2, got shape " + Shape.str(shape()));
         return ShapeRules.transpose(this, -2, -1);
     }
+    /** Elements start, start+step, ... before end along an axis (Python slice bounds). */
     public Variable slice(int axis, int start, int end, int step) { return ShapeRules.slice(this, axis, start, end, step); }
+    /** Elements start, start+step, ... before end along an axis (Python slice bounds). */
     public Variable slice(int axis, int start, int end) { return ShapeRules.slice(this, axis, start, end, 1); }
+    /** {@code length} elements from {@code start} along an axis. */
     public Variable narrow(int axis, int start, int length) { return ShapeRules.narrow(this, axis, start, length); }
+    /** Index {@code i} along an axis, removing it. */
     public Variable select(int axis, int i) { return ShapeRules.select(this, axis, i); }
+    /** Broadcast view to a larger shape (-1 keeps a dimension); the gradient is summed back. */
     public Variable expand(int... shape) { return ShapeRules.expand(this, value.expand(shape), "expand"); }
+    /** Broadcast view to {@code shape} (NumPy rules); the gradient is summed back. */
     public Variable broadcastTo(int... shape) { return ShapeRules.expand(this, value.broadcastTo(shape), "broadcastTo"); }
+    /** Inserts a size-1 dimension. */
     public Variable unsqueeze(int axis) { return ShapeRules.unsqueeze(this, axis); }
+    /** Removes size-1 dimensions. */
     public Variable squeeze(int axis) { return ShapeRules.squeeze(this, axis); }
+    /** Removes size-1 dimensions. */
     public Variable squeeze() { return ShapeRules.squeezeAll(this); }
     /** This variable when its value is already contiguous, else a contiguous copy (gradient passes through). */
     public Variable contiguous() { return ShapeRules.contiguous(this); }
     /** Converts the dtype; the gradient is converted back. */
     public Variable to(DType dtype) { return ShapeRules.to(this, dtype); }
+    /** Constant padding: pads[2i], pads[2i+1] before/after dimension i. */
     public Variable pad(int[] pads, double value) { return ShapeRules.pad(this, pads, value); }
+    /** Splits along an axis into pieces of the given sizes. */
     public Variable[] split(int axis, int... sizes) { return ShapeRules.split(this, axis, sizes); }
+    /** Splits into {@code chunks} nearly equal pieces along an axis. */
     public Variable[] chunk(int chunks, int axis) { return ShapeRules.chunk(this, chunks, axis); }
+    /** Concatenates along an existing axis. */
     public static Variable concat(int axis, Variable... parts) {
         if (parts.length == 0) throw new IllegalArgumentException("concat: no variables given");
         return ShapeRules.concat(axis, parts);
     }
+    /** Stacks equally shaped variables along a new axis. */
     public static Variable stack(int axis, Variable... parts) {
         if (parts.length == 0) throw new IllegalArgumentException("stack: no variables given");
         return ShapeRules.stack(axis, parts);
@@ -313,18 +370,22 @@ public final class Variable {
 
     /** torch.gather; the gradient is scatter-added back. */
     public Variable gather(int dim, Tensor index) { return IndexRules.gather(this, dim, index); }
+    /** Selects entries along {@code dim} by a 1-d I32 index; the gradient is index-added back. */
     public Variable indexSelect(int dim, Tensor index) { return IndexRules.indexSelect(this, dim, index); }
     /** Out of place torch.scatter_add with this as the base. */
     public Variable scatterAdd(int dim, Tensor index, Variable src) { return IndexRules.scatterAdd(this, dim, index, src); }
     /** A zero tensor of {@code shape} with {@code src} slices added at index along dim. */
     public static Variable indexAdd(int[] shape, int dim, Tensor index, Variable src) { return IndexRules.indexAdd(shape, dim, index, src); }
+    /** Inclusive cumulative sum along {@code dim}. */
     public Variable cumsum(int dim) { return IndexRules.cumsum(this, dim); }
     /** The top-k values along dim (indices: {@code value().topk(k, dim, largest).indices()}). */
     public Variable topkValues(int k, int dim, boolean largest) { return IndexRules.topkValues(this, k, dim, largest); }
 
     // ------------------------------------------------------------------ fused
 
+    /** Softmax along {@code dim} (fused backward kernel). */
     public Variable softmax(int dim) { return FusedRules.softmax(this, dim); }
+    /** Log-softmax along {@code dim} (fused backward kernel). */
     public Variable logSoftmax(int dim) { return FusedRules.logSoftmax(this, dim); }
     /** Layer norm over the last dimension; gamma and beta may be null. */
     public Variable layerNorm(Variable gamma, Variable beta, double eps) { return FusedRules.layerNorm(this, gamma, beta, eps); }
