@@ -3,6 +3,7 @@ package dev.tessera.autograd;
 import dev.tessera.tensor.Shape;
 import dev.tessera.tensor.Tensor;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 
@@ -65,28 +66,31 @@ final class Engine {
     private static List<Variable> topologicalOrder(Variable root) {
         List<Variable> order = new ArrayList<>();
         IdentityHashMap<Variable, Boolean> seen = new IdentityHashMap<>();
-        List<Variable> stack = new ArrayList<>();
-        List<Integer> next = new ArrayList<>();
-        stack.add(root);
-        next.add(0);
+        // Explicit DFS stack: the node and the index of its next input to visit.
+        Variable[] stack = new Variable[64];
+        int[] next = new int[64];
+        int top = 0;
+        stack[0] = root;
         seen.put(root, Boolean.TRUE);
-        while (!stack.isEmpty()) {
-            int top = stack.size() - 1;
-            Variable v = stack.get(top);
+        while (top >= 0) {
+            Variable v = stack[top];
             Variable[] inputs = v.inputs;
-            int i = next.get(top);
+            int i = next[top];
             // Advance to the next unvisited input that needs a gradient.
             while (inputs != null && i < inputs.length
                     && (inputs[i] == null || !inputs[i].requiresGrad() || seen.containsKey(inputs[i]))) i++;
             if (inputs != null && i < inputs.length) {
-                next.set(top, i + 1);
+                next[top] = i + 1;
                 Variable child = inputs[i];
                 seen.put(child, Boolean.TRUE);
-                stack.add(child);
-                next.add(0);
+                if (++top == stack.length) {
+                    stack = Arrays.copyOf(stack, 2 * top);
+                    next = Arrays.copyOf(next, 2 * top);
+                }
+                stack[top] = child;
+                next[top] = 0;
             } else {
-                stack.remove(top);
-                next.remove(top);
+                stack[top--] = null;
                 order.add(v);
             }
         }

@@ -100,6 +100,29 @@ class EngineTest {
     }
 
     @Test
+    void aScopeMustBeClosedOnItsOwnThreadAndClosingTwiceIsHarmless() throws Exception {
+        var scope = Grad.disabled();
+        Throwable[] thrown = new Throwable[1];
+        Thread t = new Thread(() -> {
+            try {
+                scope.close();
+            } catch (Throwable e) {
+                thrown[0] = e;
+            }
+        });
+        t.start();
+        t.join();
+        assertTrue(thrown[0] instanceof IllegalStateException, String.valueOf(thrown[0]));
+        assertFalse(Grad.isEnabled());
+        try (var other = Grad.disabled()) {
+            scope.close();
+            scope.close();
+            assertFalse(Grad.isEnabled(), "the other open scope keeps recording off");
+        }
+        assertTrue(Grad.isEnabled());
+    }
+
+    @Test
     void detachStopsGradients() {
         Variable x = leaf(1, 2);
         Variable d = x.mul(3.0).detach();
