@@ -60,6 +60,22 @@ class EngineTest {
     }
 
     @Test
+    void theTapeIsFreedAfterBackwardUnlessRetained() {
+        Variable x = leaf(1, 2);
+        Variable h = x.mul(2.0), y = h.sum();
+        y.backward(Tensor.of(new double[] {1}).reshape(), true);
+        assertTrue(h.inputs != null && h.backwardFn != null, "retained graph keeps its rules");
+        y.backward();
+        assertNull(h.inputs);
+        assertNull(h.backwardFn);
+        assertNull(y.inputs);
+        try (var g = Grad.disabled()) {
+            Variable z = x.mul(2.0);
+            assertNull(z.inputs, "ops under Grad.disabled keep no references");
+        }
+    }
+
+    @Test
     void seedMustMatchTheOutputShape() {
         Variable x = leaf(1, 2);
         Variable y = x.mul(3.0);
