@@ -195,6 +195,35 @@ class ElementwiseOpsTest {
         }
     }
 
+    /** Result dtype of {@code op} on two operands of type {@code dt}, written out as a table. */
+    private static DType sameTypeResult(BinaryOp op, DType dt) {
+        if (op.isComparison()) return DType.BOOL;
+        return switch (dt) {
+            case F32, F64, BF16 -> dt;
+            case I32, BOOL -> op == BinaryOp.DIV || op == BinaryOp.POW ? DType.F32 : DType.I32;
+        };
+    }
+
+    @Test
+    @OpReference({"binary", "binary:ADD", "binary:SUB", "binary:MUL", "binary:DIV", "binary:MAX", "binary:MIN",
+            "binary:POW", "binary:EQ", "binary:NE", "binary:LT", "binary:LE", "binary:GT", "binary:GE", "binary:AND",
+            "binary:OR"})
+    void binaryOpsOnIntBoolAndBf16() {
+        Random r = new Random(24);
+        for (BinaryOp op : BinaryOp.values()) {
+            for (DType dt : new DType[] {DType.I32, DType.BOOL, DType.BF16}) {
+                for (int[][] pair : new int[][][] {{{3, 1, 5}, {4, 5}}, {{}, {7}}, {{0, 2}, {1}}}) {
+                    Tensor a = operand(r, op, 0, dt, true, pair[0]), b = operand(r, op, 1, dt, false, pair[1]);
+                    int[] out = Shape.broadcast("test", pair[0], pair[1]);
+                    DType outType = sameTypeResult(op, dt);
+                    double rtol = outType == DType.BF16 ? 8e-3 : outType == DType.F32 ? 1e-6 : 0;
+                    assertTensor(op + " " + dt + Shape.str(pair[0]) + "x" + Shape.str(pair[1]), outType, out,
+                            broadcastReference(op, a, b, out, outType), a.binary(op, b), rtol, 0);
+                }
+            }
+        }
+    }
+
     @Test
     @OpReference({"binary", "binary:ADD", "binary:DIV", "binary:POW", "binary:LT", "binary:AND", "binary:MAX"})
     void binaryPromotesDtypes() {
