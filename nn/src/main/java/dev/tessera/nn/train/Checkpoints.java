@@ -109,6 +109,7 @@ public final class Checkpoints {
      * @throws UncheckedIOException when writing fails; no partial checkpoint is left visible
      */
     public Path save(long step, Map<String, Tensor> model, Map<String, Tensor> optimizer, Map<String, Object> extra) {
+        if (model == null) throw new IllegalArgumentException("Checkpoints.save: model tensors are null (pass an empty map for none)");
         String name = dirName(step);
         Path target = dir.resolve(name);
         Path tmp = null;

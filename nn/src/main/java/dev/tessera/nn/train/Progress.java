@@ -3,6 +3,7 @@ package dev.tessera.nn.train;
 import java.io.PrintStream;
 import java.util.Locale;
 import java.util.function.LongSupplier;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -54,7 +55,7 @@ public final class Progress implements AutoCloseable {
      * @param total          the step count at the end
      * @param startStep      the step at which this run starts (after a resume); rate and ETA count from it
      * @param mode           how to show it ({@link Mode#AUTO} picks by the console)
-     * @param log            where plain lines go
+     * @param log            where the bar or the plain lines go
      * @param intervalMillis the time between plain lines
      * @param nanoTime       the clock (System::nanoTime outside tests)
      */
@@ -74,7 +75,8 @@ public final class Progress implements AutoCloseable {
         this.lines = m == Mode.LINES;
         this.bar = m == Mode.BAR
                 ? new ProgressBarBuilder().setTaskName(task).setInitialMax(total).startsFrom(startStep, java.time.Duration.ZERO)
-                        .setStyle(ProgressBarStyle.ASCII).showSpeed().setUnit(" step", 1).setUpdateIntervalMillis(250).build()
+                        .setStyle(ProgressBarStyle.ASCII).showSpeed().setUnit(" step", 1).setUpdateIntervalMillis(250)
+                        .setConsumer(new ConsoleProgressBarConsumer(log)).build()
                 : null;
     }
 

@@ -33,6 +33,17 @@ class ProgressTest {
     }
 
     @Test
+    void barShowsTaskStepsAndLoss() {
+        var buf = new ByteArrayOutputStream();
+        try (var p = new Progress("fit", 200, 0, Progress.Mode.BAR, new PrintStream(buf, true, StandardCharsets.UTF_8), 0,
+                System::nanoTime)) {
+            p.step(50, 0.5);
+        }
+        String out = buf.toString(StandardCharsets.UTF_8);
+        assertTrue(out.contains("fit") && out.contains("50/200") && out.contains("loss 0.5000"), out);
+    }
+
+    @Test
     void quietPrintsNothing() {
         var buf = new ByteArrayOutputStream();
         try (var p = new Progress("x", 10, 0, Progress.Mode.QUIET, new PrintStream(buf), 0, System::nanoTime)) {
