@@ -3,7 +3,6 @@ package dev.tessera.tensor.cpu;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Shape;
 import dev.tessera.tensor.Tensor;
-import dev.tessera.tensor.ops.BinaryOp;
 import dev.tessera.tensor.ops.UnaryOp;
 import java.util.Arrays;
 
@@ -14,8 +13,8 @@ import java.util.Arrays;
  *
  * <p>Every op works on rows: the reduced dimension is moved last and made contiguous (a no-op
  * when it already is), rows are spread over {@link Parallel}, and each row runs a float32 kernel
- * built on {@link F32Kernels} (float64 plain loops for F64; BF16 computes in float32 and rounds
- * the result back). Row reductions (sums, means, variances) accumulate in float64.
+ * on the {@link F32Kernels} row kernels (float64 plain loops for F64; BF16 computes in float32 and
+ * rounds the result back).
  *
  * <p>Norm backward kernels reduce dgamma/dbeta over rows deterministically: rows are cut into a
  * number of fixed blocks that depends only on the row count, each block accumulates its own
@@ -52,11 +51,8 @@ final class CpuFused {
             if (ct == DType.F32) {
                 float[] a = CpuBackend.st(xr).f32(), o = CpuBackend.st(out).f32();
                 Parallel.forRange(rows, CpuIndexing.grain(4L * n), (s, e) -> {
-                    float[] scratch = log ? new float[n] : null;
-                    for (int r = s; r < e; r++) {
-                        if (log) logSoftmaxRow(a, r * n, o, r * n, n, scratch);
-                        else softmaxRow(a, r * n, o, r * n, n);
-                    }
+                    if (log) CpuBackend.k().logSoftmaxRows(a, s * n, o, s * n, e - s, n);
+                    else CpuBackend.k().softmaxRows(a, s * n, o, s * n, e - s, n);
                 });
             } else {
                 double[] a = CpuBackend.st(xr).f64(), o = CpuBackend.st(out).f64();
@@ -89,19 +85,8 @@ final class CpuFused {
             if (ct == DType.F32) {
                 float[] a = CpuBackend.st(yr).f32(), g = CpuBackend.st(gr).f32(), o = CpuBackend.st(out).f32();
                 Parallel.forRange(rows, CpuIndexing.grain(4L * n), (s, e) -> {
-                    for (int r = s; r < e; r++) {
-                        int off = r * n;
-                        if (log) {
-                            float sum = (float) CpuBackend.k().sumDouble(g, off, n);
-                            CpuBackend.k().unary(UnaryOp.EXP, a, off, o, off, n);
-                            for (int j = off; j < off + n; j++) o[j] = g[j] - o[j] * sum;
-                        } else {
-                            double dot = 0;
-                            for (int j = off; j < off + n; j++) dot += (double) g[j] * a[j];
-                            float d = (float) dot;
-                            for (int j = off; j < off + n; j++) o[j] = a[j] * (g[j] - d);
-                        }
-                    }
+                    if (log) CpuBackend.k().logSoftmaxBackwardRows(a, s * n, g, s * n, o, s * n, e - s, n);
+                    else CpuBackend.k().softmaxBackwardRows(a, s * n, g, s * n, o, s * n, e - s, n);
                 });
             } else {
                 double[] a = CpuBackend.st(yr).f64(), g = CpuBackend.st(gr).f64(), o = CpuBackend.st(out).f64();
@@ -116,24 +101,6 @@ final class CpuFused {
             }
         }
         return back(out, y.rank(), dim, y.dtype());
-    }
-
-    private static void softmaxRow(float[] x, int xo, float[] y, int yo, int n) {
-        F32Kernels k = CpuBackend.k();
-        float m = k.max(x, xo, n);
-        k.binaryScalar(BinaryOp.SUB, x, xo, m, y, yo, n);
-        k.unary(UnaryOp.EXP, y, yo, y, yo, n);
-        double s = k.sumDouble(y, yo, n);
-        k.binaryScalar(BinaryOp.MUL, y, yo, (float) (1.0 / s), y, yo, n);
-    }
-
-    private static void logSoftmaxRow(float[] x, int xo, float[] y, int yo, int n, float[] scratch) {
-        F32Kernels k = CpuBackend.k();
-        float m = k.max(x, xo, n);
-        k.binaryScalar(BinaryOp.SUB, x, xo, m, y, yo, n);
-        k.unary(UnaryOp.EXP, y, yo, scratch, 0, n);
-        double s = k.sumDouble(scratch, 0, n);
-        k.binaryScalar(BinaryOp.SUB, y, yo, (float) Math.log(s), y, yo, n);
     }
 
     private static void softmaxRow64(double[] x, int xo, double[] y, int yo, int n, boolean log) {
@@ -175,24 +142,11 @@ final class CpuFused {
             float[] mu = CpuBackend.st(mean).f32(), rs = CpuBackend.st(rstd).f32();
             float[] g = gc == null ? null : CpuBackend.st(gc).f32(), b = bc == null ? null : CpuBackend.st(bc).f32();
             Parallel.forRange(rows, CpuIndexing.grain(4L * n), (s, e) -> {
-                for (int r = s; r < e; r++) {
-                    int off = r * n;
-                    double m = CpuBackend.k().sumDouble(a, off, n) / n;
-                    double ss = 0;
-                    for (int j = off; j < off + n; j++) {
-                        double d = a[j] - m;
-                        ss += d * d;
-                    }
-                    float fm = (float) m, fr = (float) (1.0 / Math.sqrt(ss / n + eps));
-                    mu[r] = fm;
-                    rs[r] = fr;
-                    for (int j = 0; j < n; j++) {
-                        float v = (a[off + j] - fm) * fr;
-                        if (g != null) v *= g[j];
-                        if (b != null) v += b[j];
-                        o[off + j] = v;
-                    }
-                }
+                // the row kernel writes statistics from index 0: use chunk-local arrays
+                float[] cm = new float[e - s], cr = new float[e - s];
+                CpuBackend.k().layerNormRows(a, s * n, g, b, (float) eps, o, s * n, cm, cr, e - s, n);
+                System.arraycopy(cm, 0, mu, s, e - s);
+                System.arraycopy(cr, 0, rs, s, e - s);
             });
         } else {
             double[] a = CpuBackend.st(xr).f64(), o = CpuBackend.st(out).f64();
@@ -248,17 +202,9 @@ final class CpuFused {
             float[] a = CpuBackend.st(xr).f32(), o = CpuBackend.st(out).f32(), rs = CpuBackend.st(rstd).f32();
             float[] g = gc == null ? null : CpuBackend.st(gc).f32();
             Parallel.forRange(rows, CpuIndexing.grain(3L * n), (s, e) -> {
-                for (int r = s; r < e; r++) {
-                    int off = r * n;
-                    double ss = 0;
-                    for (int j = off; j < off + n; j++) ss += (double) a[j] * a[j];
-                    float fr = (float) (1.0 / Math.sqrt(ss / n + eps));
-                    rs[r] = fr;
-                    for (int j = 0; j < n; j++) {
-                        float v = a[off + j] * fr;
-                        o[off + j] = g == null ? v : v * g[j];
-                    }
-                }
+                float[] cr = new float[e - s];
+                CpuBackend.k().rmsNormRows(a, s * n, g, (float) eps, o, s * n, cr, e - s, n);
+                System.arraycopy(cr, 0, rs, s, e - s);
             });
         } else {
             double[] a = CpuBackend.st(xr).f64(), o = CpuBackend.st(out).f64(), rs = CpuBackend.st(rstd).f64();
@@ -312,25 +258,18 @@ final class CpuFused {
             float[] w = gc == null ? null : CpuBackend.st(gc).f32();
             Parallel.forRange(blocks, blockGrain, (s, e) -> {
                 for (int blk = s; blk < e; blk++) {
-                    double[] accG = need ? pg[blk] : null, accB = pb == null ? null : pb[blk];
-                    for (int r = blockStart(rows, blocks, blk); r < blockStart(rows, blocks, blk + 1); r++) {
-                        int off = r * n;
-                        float m = mu == null ? 0f : mu[r], q = rs[r];
-                        double sg = 0, sgx = 0;
-                        for (int j = 0; j < n; j++) {
-                            float xh = (a[off + j] - m) * q, gyj = g[off + j];
-                            float gj = w == null ? gyj : gyj * w[j];
-                            sg += gj;
-                            sgx += (double) gj * xh;
-                            if (accG != null) accG[j] += (double) gyj * xh;
-                            if (accB != null) accB[j] += gyj;
-                        }
-                        float c1 = centered ? (float) (sg / n) : 0f, c2 = (float) (sgx / n);
-                        for (int j = 0; j < n; j++) {
-                            float xh = (a[off + j] - m) * q, gyj = g[off + j];
-                            float gj = w == null ? gyj : gyj * w[j];
-                            o[off + j] = q * (gj - c1 - xh * c2);
-                        }
+                    int r0 = blockStart(rows, blocks, blk), r1 = blockStart(rows, blocks, blk + 1);
+                    // the row kernels read statistics from index 0 and accumulate dgamma/dbeta in place
+                    float[] bm = mu == null ? null : Arrays.copyOfRange(mu, r0, r1), br = Arrays.copyOfRange(rs, r0, r1);
+                    float[] gG = need ? new float[n] : null, gB = pb == null ? null : new float[n];
+                    if (centered) {
+                        CpuBackend.k().layerNormBackwardRows(a, r0 * n, w, bm, br, g, r0 * n, o, r0 * n, gG, gB, r1 - r0, n);
+                    } else {
+                        CpuBackend.k().rmsNormBackwardRows(a, r0 * n, w, br, g, r0 * n, o, r0 * n, gG, r1 - r0, n);
+                    }
+                    for (int j = 0; j < n; j++) {
+                        if (gG != null) pg[blk][j] = gG[j];
+                        if (gB != null) pb[blk][j] = gB[j];
                     }
                 }
             });
@@ -400,10 +339,9 @@ final class CpuFused {
             if (ct == DType.F32) {
                 float[] a = CpuBackend.st(xr).f32(), o = CpuBackend.st(lp).f32(), l = CpuBackend.st(loss).f32();
                 Parallel.forRange(nRows, CpuIndexing.grain(5L * c), (s, e) -> {
-                    float[] scratch = new float[c];
+                    CpuBackend.k().logSoftmaxRows(a, s * c, o, s * c, e - s, c);
                     for (int r = s; r < e; r++) {
                         int off = r * c;
-                        logSoftmaxRow(a, off, o, off, c, scratch);
                         if (t[r] == ignoreIndex) continue;
                         double smooth = ls == 0 ? 0 : -CpuBackend.k().sumDouble(o, off, c) / c;
                         l[r] = (float) ((1 - ls) * -o[off + t[r]] + ls * smooth);
