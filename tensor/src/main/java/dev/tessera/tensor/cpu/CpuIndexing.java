@@ -308,6 +308,35 @@ final class CpuIndexing {
         CpuStorage s = CpuBackend.st(xc), o = CpuBackend.st(out);
         int xo = xc.offset();
         DType dt = x.dtype();
+        if (dt != DType.F32 && dt != DType.F64 && dt != DType.I32) {
+            throw new IllegalArgumentException("cumsum: unsupported dtype " + dt + " (expected F32, F64 or I32)");
+        }
+        if (inner == 1) {
+            // rows along the last dimension: one running sum per row
+            Parallel.forRange(outer, grain(d), (a, b) -> {
+                for (int r = a; r < b; r++) {
+                    int off = r * d;
+                    switch (dt) {
+                        case F32 -> {
+                            float[] src = s.f32(), dst = o.f32();
+                            double acc = 0;
+                            for (int j = 0; j < d; j++) dst[off + j] = (float) (acc += src[xo + off + j]);
+                        }
+                        case F64 -> {
+                            double[] src = s.f64(), dst = o.f64();
+                            double acc = 0;
+                            for (int j = 0; j < d; j++) dst[off + j] = acc += src[xo + off + j];
+                        }
+                        default -> {
+                            int[] src = s.i32(), dst = o.i32();
+                            int acc = 0;
+                            for (int j = 0; j < d; j++) dst[off + j] = acc += src[xo + off + j];
+                        }
+                    }
+                }
+            });
+            return out;
+        }
         int chunks = (inner + INNER_CHUNK - 1) / INNER_CHUNK;
         Parallel.forRange(outer * chunks, grain((long) d * Math.min(inner, INNER_CHUNK)), (a, b) -> {
             double[] acc = new double[Math.min(inner, INNER_CHUNK)];
@@ -327,12 +356,10 @@ final class CpuIndexing {
                             double[] src = s.f64(), dst = o.f64();
                             for (int k = 0; k < len; k++) dst[off + k] = acc[k] += src[xo + off + k];
                         }
-                        case I32 -> {
+                        default -> {
                             int[] src = s.i32(), dst = o.i32();
                             for (int k = 0; k < len; k++) dst[off + k] = iacc[k] += src[xo + off + k];
                         }
-                        default -> throw new IllegalArgumentException("cumsum: unsupported dtype " + dt
-                                + " (expected F32, F64 or I32)");
                     }
                 }
             }
