@@ -1,0 +1,198 @@
+package dev.tessera.kernels;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Builds the fake CUDA libraries of {@code src/test/c} with gcc against the real {@code cuda.h}
+ * (into the build folder) and points the binding at them through system properties. Tests call
+ * {@link #install()} first and skip (JUnit assumption) with {@link #skipReason()} when gcc or
+ * cuda.h is missing.
+ */
+public final class FakeCuda {
+    private FakeCuda() {}
+
+    private static final Path BUILD = Path.of(System.getProperty("tessera.test.buildDir", "target"));
+    /** Folder of the built fake libraries. */
+    public static final Path DIR = BUILD.resolve("fake-cuda");
+    private static String skip;
+    private static boolean installed;
+    private static SymbolLookup driverLib, nvrtcLib, cublasLib;
+
+    /** Why the fake libraries cannot be built here, or empty. */
+    public static synchronized Optional<String> skipReason() {
+        install();
+        return Optional.ofNullable(skip);
+    }
+
+    /** The folder holding cuda.h, if any. */
+    public static Optional<Path> cudaInclude() {
+        List<Path> c = new ArrayList<>();
+        for (String env : List.of("CUDA_HOME", "CUDA_PATH")) {
+            String v = System.getenv(env);
+            if (v != null) c.add(Path.of(v, "include"));
+        }
+        c.add(Path.of("/usr/local/cuda/include"));
+        Optional<Path> nvcc = which("nvcc");
+        nvcc.ifPresent(p -> {
+            try {
+                c.add(p.toRealPath().getParent().getParent().resolve("include"));
+            } catch (IOException e) {
+                // ignore
+            }
+        });
+        return c.stream().filter(p -> Files.isRegularFile(p.resolve("cuda.h"))).findFirst();
+    }
+
+    /** An executable on the PATH. */
+    public static Optional<Path> which(String exe) {
+        String path = System.getenv("PATH");
+        if (path == null) return Optional.empty();
+        for (String d : path.split(":")) {
+            Path p = Path.of(d, exe);
+            if (Files.isExecutable(p)) return Optional.of(p);
+        }
+        return Optional.empty();
+    }
+
+    /** Builds (when stale) and installs the fake libraries; idempotent. */
+    public static synchronized void install() {
+        if (installed) return;
+        installed = true;
+        Optional<Path> inc = cudaInclude();
+        if (which("gcc").isEmpty()) {
+            skip = "gcc not found: fake CUDA library tests skipped";
+            return;
+        }
+        if (inc.isEmpty()) {
+            skip = "cuda.h not found (set CUDA_HOME): fake CUDA library tests skipped";
+            return;
+        }
+        try {
+            Files.createDirectories(DIR);
+            Path src = Path.of("src/test/c");
+            build(src.resolve("fake_cuda.c"), DIR.resolve("libcuda.so.1"), "-I" + inc.get());
+            build(src.resolve("fake_nvrtc.c"), DIR.resolve("libnvrtc.so.13"));
+            build(src.resolve("fake_cublas.c"), DIR.resolve("libcublas.so.13"));
+        } catch (IOException | InterruptedException e) {
+            skip = "building the fake CUDA libraries failed: " + e.getMessage();
+            return;
+        }
+        System.setProperty("tessera.cuda.driver", DIR.resolve("libcuda.so.1").toAbsolutePath().toString());
+        System.setProperty("tessera.cuda.nvrtc", DIR.resolve("libnvrtc.so.13").toAbsolutePath().toString());
+        System.setProperty("tessera.cuda.cublas", DIR.resolve("libcublas.so.13").toAbsolutePath().toString());
+        System.setProperty("tessera.kernel.cache", DIR.resolve("kernel-cache").toAbsolutePath().toString());
+        driverLib = SymbolLookup.libraryLookup(DIR.resolve("libcuda.so.1").toAbsolutePath(), Arena.global());
+        nvrtcLib = SymbolLookup.libraryLookup(DIR.resolve("libnvrtc.so.13").toAbsolutePath(), Arena.global());
+        cublasLib = SymbolLookup.libraryLookup(DIR.resolve("libcublas.so.13").toAbsolutePath(), Arena.global());
+    }
+
+    private static void build(Path c, Path out, String... extra) throws IOException, InterruptedException {
+        if (Files.exists(out) && Files.getLastModifiedTime(out).compareTo(Files.getLastModifiedTime(c)) > 0) return;
+        List<String> cmd = new ArrayList<>(List.of("gcc", "-shared", "-fPIC", "-O1", "-Wall", "-Werror"));
+        cmd.addAll(List.of(extra));
+        cmd.addAll(List.of("-o", out.toString(), c.toString()));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String log = new String(p.getInputStream().readAllBytes());
+        if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IOException(String.join(" ", cmd) + "\n" + log);
+        }
+    }
+
+    private static MethodHandle fn(SymbolLookup lib, String name, FunctionDescriptor fd) {
+        return Linker.nativeLinker().downcallHandle(lib.find(name).orElseThrow(), fd);
+    }
+
+    /** Makes the next {@code times} calls of driver function {@code fn} return {@code code}. */
+    public static void fail(String fn, int code, int times) {
+        try (Arena a = Arena.ofConfined()) {
+            fn(driverLib, "fake_fail", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_INT))
+                    .invokeExact(a.allocateFrom(fn), code, times);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Sets the version cuDriverGetVersion reports. */
+    public static void setDriverVersion(int v) {
+        try {
+            fn(driverLib, "fake_set_driver_version", FunctionDescriptor.ofVoid(JAVA_INT)).invokeExact(v);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    private static long longFn(SymbolLookup lib, String name) {
+        try {
+            return (long) fn(lib, name, FunctionDescriptor.of(JAVA_LONG)).invokeExact();
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Outstanding cuMemAlloc blocks. */
+    public static long liveAllocs() {
+        return longFn(driverLib, "fake_live_allocs");
+    }
+
+    /** Size passed to the last cuMemAlloc. */
+    public static long lastAllocSize() {
+        return longFn(driverLib, "fake_last_alloc_size");
+    }
+
+    /** cuLaunchKernel calls so far. */
+    public static long launches() {
+        return longFn(driverLib, "fake_launches");
+    }
+
+    /** The ABI version of the last cuGetProcAddress call. */
+    public static int lastProcVersion() {
+        try {
+            return (int) fn(driverLib, "fake_last_proc_version", FunctionDescriptor.of(JAVA_INT)).invokeExact();
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** {gx, gy, gz, bx, by, bz, shared} of the last launch. */
+    public static int[] lastLaunch() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(JAVA_INT, 8);
+            fn(driverLib, "fake_last_launch", FunctionDescriptor.ofVoid(ADDRESS)).invokeExact(out);
+            return out.toArray(JAVA_INT);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** NVRTC compilations so far. */
+    public static long nvrtcCompiles() {
+        return longFn(nvrtcLib, "fake_nvrtc_compiles");
+    }
+
+    /** {transa, transb, m, n, k, lda, ldb, ldc, batch, compute} of the last GEMM. */
+    public static int[] lastGemm() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(JAVA_INT, 10);
+            fn(cublasLib, "fake_cublas_last", FunctionDescriptor.ofVoid(ADDRESS)).invokeExact(out);
+            return out.toArray(JAVA_INT);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+}
