@@ -34,7 +34,7 @@ public enum Activation implements Layer {
     public Variable forward(Variable x) {
         return switch (this) {
             case IDENTITY -> x;
-            case RELU -> x.relu();
+            case RELU -> relu(x);
             case GELU -> x.gelu();
             case GELU_TANH -> x.geluTanh();
             case TANH -> x.tanh();
@@ -42,6 +42,16 @@ public enum Activation implements Layer {
             case ELU -> x.elu();
             case SILU -> x.silu();
         };
+    }
+
+    /**
+     * ReLU whose backward is {@code g * sign(y)} on the output {@code y} (1 where x > 0, 0
+     * elsewhere: the same subgradient as {@code Variable.relu}), two streaming passes instead of a
+     * comparison and a broadcast select.
+     */
+    static Variable relu(Variable x) {
+        Tensor y = x.value().relu();
+        return Variable.custom("relu", y, new Variable[] {x}, g -> new Tensor[] {g.mul(y.sign())});
     }
 
     /** The same function on a plain tensor (no autograd). */

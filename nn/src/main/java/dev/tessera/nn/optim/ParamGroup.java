@@ -19,7 +19,9 @@ public final class ParamGroup {
     private double lr, initialLr, weightDecay;
 
     private ParamGroup(List<Parameter> params, double lr, double weightDecay) {
-        if (params == null || params.contains(null)) throw new IllegalArgumentException("ParamGroup: null parameter list or entry");
+        if (params == null || params.stream().anyMatch(java.util.Objects::isNull)) {
+            throw new IllegalArgumentException("ParamGroup: null parameter list or entry");
+        }
         this.params = List.copyOf(params);
         this.lr = lr;
         this.initialLr = lr;
