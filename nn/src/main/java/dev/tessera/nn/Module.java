@@ -214,8 +214,8 @@ public abstract class Module {
         for (String k : state.keySet()) if (!own.containsKey(k)) unexpected.add(k);
         if (!mismatched.isEmpty() || (strict && (!missing.isEmpty() || !unexpected.isEmpty()))) {
             StringBuilder b = new StringBuilder("loadStateDict: cannot load into " + getClass().getSimpleName());
-            if (!missing.isEmpty()) b.append("; missing keys ").append(missing);
-            if (!unexpected.isEmpty()) b.append("; unexpected keys ").append(unexpected);
+            if (strict && !missing.isEmpty()) b.append("; missing keys ").append(missing);
+            if (strict && !unexpected.isEmpty()) b.append("; unexpected keys ").append(unexpected);
             if (!mismatched.isEmpty()) b.append("; shape mismatches ").append(mismatched);
             throw new IllegalArgumentException(b.toString());
         }
