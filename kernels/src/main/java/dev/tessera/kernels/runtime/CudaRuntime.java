@@ -83,10 +83,7 @@ public final class CudaRuntime {
         int version, count;
         try {
             version = d.driverVersion();
-            if (version < 12000) {
-                return new Probe(null, "the CUDA driver reports version " + fmt(version)
-                        + "; Tessera needs a CUDA 12.0 (R525) or newer driver");
-            }
+            if (version < 12000) return new Probe(null, requirementProblem(version, false, false, false).orElseThrow());
             d.init();
             count = d.deviceCount();
         } catch (RuntimeException e) {
@@ -105,22 +102,37 @@ public final class CudaRuntime {
         } catch (RuntimeException | UnsatisfiedLinkError e) {
             cublas = Optional.empty();
         }
-        if (cublas.isEmpty()) {
-            return new Probe(null, "driver " + fmt(version) + " found, but no cuBLAS (" + String.join(" or ",
-                    dev.tessera.kernels.cuda.NativeLibs.sonames("libcublas", version)) + ") on the library path, "
+        KernelSources sources = KernelSources.fromClasspath();
+        Optional<String> problem = requirementProblem(version, nvrtc.isPresent(), cublas.isPresent(), sources.hasPtx());
+        if (problem.isPresent()) return new Probe(null, problem.get());
+        return new Probe(new CudaRuntime(d, version, count, nvrtc, cublas.get(), sources, KernelCache.fromConfig()), "");
+    }
+
+    /**
+     * Why a driver of {@code driverVersion} with the given libraries cannot run Tessera's CUDA
+     * backend, or empty when it can: cuBLAS is required, and kernels need NVRTC or (on a CUDA 13
+     * driver only) the PTX shipped in the jar.
+     */
+    public static Optional<String> requirementProblem(int driverVersion, boolean nvrtc, boolean cublas, boolean ptx) {
+        String v = fmt(driverVersion);
+        if (driverVersion < 12000) {
+            return Optional.of("the CUDA driver reports version " + v + "; Tessera needs a CUDA 12.0 (R525) or newer driver");
+        }
+        if (!cublas) {
+            return Optional.of("driver " + v + " found, but no cuBLAS (" + String.join(" or ",
+                    dev.tessera.kernels.cuda.NativeLibs.sonames("libcublas", driverVersion)) + ") on the library path, "
                     + "in CUDA_HOME or in a pip 'nvidia' package; install the CUDA toolkit libraries or set "
                     + "-Dtessera.cuda.libdir");
         }
-        KernelSources sources = KernelSources.fromClasspath();
-        if (nvrtc.isEmpty() && !(version >= 13000 && sources.hasPtx())) {
-            String why = version < 13000
-                    ? "the shipped PTX needs a CUDA 13 driver (>= 580) and this one is " + fmt(version)
+        if (!nvrtc && !(driverVersion >= 13000 && ptx)) {
+            String why = driverVersion < 13000
+                    ? "the shipped PTX needs a CUDA 13 driver (>= 580) and this one is " + v
                     : "this jar was built without nvcc and carries no PTX";
-            return new Probe(null, "no NVRTC (" + String.join(" or ", dev.tessera.kernels.cuda.NativeLibs.sonames(
-                    "libnvrtc", version)) + ") found and " + why + "; install libnvrtc.so.12 (CUDA 12 toolkit or "
+            return Optional.of("no NVRTC (" + String.join(" or ", dev.tessera.kernels.cuda.NativeLibs.sonames(
+                    "libnvrtc", driverVersion)) + ") found and " + why + "; install libnvrtc.so.12 (CUDA 12 toolkit or "
                     + "pip nvidia-cuda-nvrtc-cu12) or upgrade to a driver >= 580");
         }
-        return new Probe(new CudaRuntime(d, version, count, nvrtc, cublas.get(), sources, KernelCache.fromConfig()), "");
+        return Optional.empty();
     }
 
     /** Formats a driver version: 12040 as "12.4". */

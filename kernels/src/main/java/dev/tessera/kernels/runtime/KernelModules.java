@@ -8,6 +8,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -24,11 +25,18 @@ public final class KernelModules {
     public record Loaded(String name, MemorySegment module, Origin origin) {}
 
     private final CudaDevice device;
+    private final Optional<Nvrtc> nvrtc;
     private final Map<String, Loaded> modules = new ConcurrentHashMap<>();
     private final Map<String, Kernel> kernels = new ConcurrentHashMap<>();
 
     KernelModules(CudaDevice device) {
+        this(device, device.runtime().nvrtc());
+    }
+
+    /** Modules compiled with {@code nvrtc} (empty: only the shipped PTX is used). */
+    KernelModules(CudaDevice device, Optional<Nvrtc> nvrtc) {
         this.device = device;
+        this.nvrtc = nvrtc;
     }
 
     /** The architecture NVRTC targets, e.g. {@code sm_90}. */
@@ -76,8 +84,8 @@ public final class KernelModules {
         CudaRuntime rt = device.runtime();
         device.makeCurrent();
         KernelSources src = rt.sources();
-        if (rt.nvrtc().isPresent()) {
-            Nvrtc nvrtc = rt.nvrtc().get();
+        if (this.nvrtc.isPresent()) {
+            Nvrtc nvrtc = this.nvrtc.get();
             String source = src.source(name), header = src.header();
             int[] v = nvrtc.version();
             String key = KernelCache.key(source, header, options(), "nvrtc " + v[0] + "." + v[1], arch());
