@@ -24,8 +24,13 @@ public final class CudaStorage implements Storage, ScopedResource {
         this.device = device;
         this.dtype = dtype;
         this.size = size;
-        this.buf = DeviceBuffer.allocate(cuda.allocator(), (long) size * dtype.byteSize(), this);
+        long bytes = (long) size * dtype.byteSize();
+        this.buf = DeviceBuffer.allocate(cuda.allocator(), bytes, this);
         Scope.register(this);
+        if (cuda.poison() && bytes > 0) {
+            cuda.fill32(buf.ptr(), 0x7FC07FC0, bytes / 4);
+            if (bytes % 4 != 0) cuda.fill8(buf.ptr() + bytes / 4 * 4, (byte) 0x7F, bytes % 4);
+        }
     }
 
     /** Uninitialised storage of {@code size} elements. */

@@ -34,6 +34,7 @@ public final class CudaDevice {
     private final HostStaging staging;
     private final KernelModules modules;
     private volatile Cublas.Handle blas;
+    private volatile boolean poison = Boolean.getBoolean("tessera.cuda.poison");
     private DeviceBlock blasWorkspace;
 
     CudaDevice(CudaRuntime runtime, int ordinal) {
@@ -133,6 +134,20 @@ public final class CudaDevice {
     public void emptyCache() {
         synchronize();
         allocator.emptyCache();
+    }
+
+    /**
+     * Debug aid: when on, every new tensor allocation is filled with NaN bits ({@code 0x7FC07FC0},
+     * a NaN as F32, F64 and both BF16 halves) so elements a kernel fails to write show up. Also
+     * enabled by {@code -Dtessera.cuda.poison=true}.
+     */
+    public void setPoison(boolean on) {
+        poison = on;
+    }
+
+    /** True when new allocations are filled with NaN bits. */
+    public boolean poison() {
+        return poison;
     }
 
     /** The kernel modules. */
