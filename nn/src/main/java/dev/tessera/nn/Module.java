@@ -236,7 +236,12 @@ public abstract class Module {
 
     // ------------------------------------------------------------------ conversion
 
-    /** Moves every parameter and buffer to {@code device} (gradients are dropped); returns this. */
+    /**
+     * Moves every parameter and buffer to {@code device} (gradients are dropped); returns this.
+     * The {@link Parameter} objects stay the same, so an optimizer built earlier keeps working as
+     * long as it has not stepped yet (its state is created on the first step, like the values);
+     * move the model before training starts.
+     */
     public Module to(Device device) {
         return convert(t -> t.to(device));
     }

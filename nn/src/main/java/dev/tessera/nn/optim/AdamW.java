@@ -28,6 +28,11 @@ public final class AdamW extends Optimizer {
         this(single(params), lr, 0.9, 0.999, 1e-8, weightDecay);
     }
 
+    /** AdamW over one group with explicit betas and eps. */
+    public AdamW(Collection<Parameter> params, double lr, double beta1, double beta2, double eps, double weightDecay) {
+        this(single(params), lr, beta1, beta2, eps, weightDecay);
+    }
+
     /** AdamW over parameter groups ({@code lr} and {@code weightDecay} are the groups' defaults). */
     public AdamW(List<ParamGroup> groups, double lr, double beta1, double beta2, double eps, double weightDecay) {
         super(groups, lr, weightDecay);
