@@ -67,6 +67,11 @@ public final class CudaInfo {
         return r;
     }
 
+    /** Prints {@link #report()} (used on GPU machines without the app: {@code java -cp gpu-tests.jar dev.tessera.kernels.CudaInfo}). */
+    public static void main(String[] args) {
+        for (String l : report()) System.out.println(l);
+    }
+
     private static String line(String label, String value) {
         return String.format("%-12s%s", label, value);
     }

@@ -25,6 +25,20 @@ public final class InfoCommand implements Runnable {
         System.out.printf("Max heap    %d MiB%n", Runtime.getRuntime().maxMemory() >> 20);
         String driver = findCudaDriver();
         System.out.printf("CUDA driver %s%n", driver == null ? "not found (libcuda.so.1 absent; CPU only)" : driver);
+        for (String line : cudaReport()) System.out.println(line);
+    }
+
+    /** The CUDA backend's own report (versions, GPUs, libraries, kernel cache) when the kernels module is present. */
+    @SuppressWarnings("unchecked")
+    static List<String> cudaReport() {
+        try {
+            Class<?> info = Class.forName("dev.tessera.kernels.CudaInfo");
+            return (List<String>) info.getMethod("report").invoke(null);
+        } catch (ClassNotFoundException e) {
+            return List.of("CUDA        backend not on the class path (tessera-kernels missing)");
+        } catch (ReflectiveOperationException | LinkageError e) {
+            return List.of("CUDA        report failed: " + e);
+        }
     }
 
     static String findCudaDriver() {
