@@ -7,6 +7,7 @@
  * Control functions (fake_*) let tests inject errors and read counters.
  */
 #include <cuda.h>
+#include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,9 @@ static size_t last_alloc_size;
 static int last_launch[8];
 static int last_proc_version;
 static uintptr_t next_virtual = (uintptr_t)1 << 46;
+static int sm_count = 132;
+typedef int (*emu_launch_fn)(const char *, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, void **);
+static emu_launch_fn emu_launch;
 
 /* ---------------------------------------------------------------- control API */
 void fake_fail(const char *fn, int code, int times) {
@@ -28,6 +32,14 @@ void fake_fail(const char *fn, int code, int times) {
     fail_times = times;
 }
 void fake_set_driver_version(int v) { driver_version = v; }
+void fake_set_sms(int n) { sm_count = n; }
+/* Runs launches on the host through an emulation library (tests/c/emu); returns 0 on success. */
+int fake_set_emu(const char *path) {
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) { fprintf(stderr, "fake_set_emu: %s\n", dlerror()); return 1; }
+    emu_launch = (emu_launch_fn)dlsym(h, "emu_launch");
+    return emu_launch ? 0 : 2;
+}
 long fake_live_allocs(void) { return live_allocs; }
 long fake_total_allocs(void) { return total_allocs; }
 size_t fake_last_alloc_size(void) { return last_alloc_size; }
@@ -92,7 +104,7 @@ CUresult CUDAAPI cuDeviceGetAttribute(int *pi, CUdevice_attribute attrib, CUdevi
     switch (attrib) {
         case CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR: *pi = 9; break;
         case CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR: *pi = 0; break;
-        case CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT: *pi = 132; break;
+        case CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT: *pi = sm_count; break;
         default: *pi = 0;
     }
     return CUDA_SUCCESS;
@@ -231,6 +243,10 @@ CUresult CUDAAPI cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, 
         const float *x = (const float *)(uintptr_t)*(CUdeviceptr *)kernelParams[2];
         float *y = (float *)(uintptr_t)*(CUdeviceptr *)kernelParams[3];
         for (int i = 0; i < n; i++) y[i] = a * x[i] + y[i];
+    } else if (emu_launch) {
+        int rc = emu_launch(fn->name, gx, gy, gz, bx, by, bz, kernelParams);
+        if (rc == 500) return CUDA_ERROR_NOT_FOUND;
+        if (rc != 0) return CUDA_ERROR_INVALID_VALUE;
     }
     return CUDA_SUCCESS;
 }

@@ -86,7 +86,7 @@ public final class FakeCuda {
         try {
             Files.createDirectories(DIR);
             Path src = Path.of("src/test/c");
-            build(src.resolve("fake_cuda.c"), DIR.resolve("libcuda.so.1"), "-I" + inc.get());
+            build(src.resolve("fake_cuda.c"), DIR.resolve("libcuda.so.1"), "-I" + inc.get(), "-ldl");
             build(src.resolve("fake_nvrtc.c"), DIR.resolve("libnvrtc.so.13"));
             build(src.resolve("fake_cublas.c"), DIR.resolve("libcublas.so.13"));
         } catch (IOException | InterruptedException e) {
@@ -105,13 +105,108 @@ public final class FakeCuda {
     private static void build(Path c, Path out, String... extra) throws IOException, InterruptedException {
         if (Files.exists(out) && Files.getLastModifiedTime(out).compareTo(Files.getLastModifiedTime(c)) > 0) return;
         List<String> cmd = new ArrayList<>(List.of("gcc", "-shared", "-fPIC", "-O1", "-Wall", "-Werror"));
-        cmd.addAll(List.of(extra));
         cmd.addAll(List.of("-o", out.toString(), c.toString()));
+        cmd.addAll(List.of(extra));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String log = new String(p.getInputStream().readAllBytes());
         if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
             throw new IOException(String.join(" ", cmd) + "\n" + log);
         }
+    }
+
+    private static Boolean emulating;
+
+    /**
+     * Makes the fake driver run kernel launches on the host: every CUDA source is compiled as C++
+     * with g++ against {@code src/test/c/emu/emu.h} (one cooperative context per CUDA thread for
+     * kernels that synchronise), and the fake reports 2 SMs so grids stay small. Returns false
+     * (with the reason printed) when g++ is missing or the build fails.
+     */
+    public static synchronized boolean enableEmulation() {
+        install();
+        if (emulating != null) return emulating;
+        emulating = false;
+        if (skip != null) return false;
+        if (which("g++").isEmpty()) {
+            System.out.println("[emu] g++ not found: kernel emulation unavailable");
+            return false;
+        }
+        try {
+            Path lib = buildEmulator();
+            int rc;
+            try (Arena a = Arena.ofConfined()) {
+                rc = (int) fn(driverLib, "fake_set_emu", FunctionDescriptor.of(JAVA_INT, ADDRESS))
+                        .invokeExact(a.allocateFrom(lib.toAbsolutePath().toString()));
+            }
+            if (rc != 0) throw new IOException("fake_set_emu returned " + rc);
+            fn(driverLib, "fake_set_sms", FunctionDescriptor.ofVoid(JAVA_INT)).invokeExact(2);
+            emulating = true;
+        } catch (Throwable t) {
+            System.out.println("[emu] kernel emulation unavailable: " + t.getMessage());
+        }
+        return emulating;
+    }
+
+    /** Kernels that synchronise (barriers, shuffles): whole modules built on block reductions, plus the shared-memory sort. */
+    private static boolean synchronises(String module, String kernel) {
+        return module.equals("fused") || module.equals("reduce") || kernel.equals("sort_rows_smem");
+    }
+
+    private static Path buildEmulator() throws IOException, InterruptedException {
+        Path src = Path.of(System.getProperty("tessera.test.cudaSources", "src/main/resources/dev/tessera/kernels/cuda"));
+        Path emu = Path.of("src/test/c/emu");
+        Path gen = DIR.resolve("emu");
+        Files.createDirectories(gen);
+        java.util.regex.Pattern entry = java.util.regex.Pattern.compile(
+                "extern \"C\" __global__ void (\\w+)\\(([^)]*)\\)", java.util.regex.Pattern.DOTALL);
+        List<String> units = new ArrayList<>();
+        StringBuilder tables = new StringBuilder("#include \"emu.h\"\n");
+        List<String> modules = dev.tessera.kernels.runtime.KernelSources.MODULES;
+        long newest = Files.getLastModifiedTime(emu.resolve("emu.h")).toMillis();
+        newest = Math.max(newest, Files.getLastModifiedTime(emu.resolve("emu_runtime.cpp")).toMillis());
+        newest = Math.max(newest, Files.getLastModifiedTime(src.resolve("common.cuh")).toMillis());
+        for (String m : modules) {
+            Path cu = src.resolve(m + ".cu");
+            newest = Math.max(newest, Files.getLastModifiedTime(cu).toMillis());
+            StringBuilder b = new StringBuilder("#include \"emu.h\"\n#include \"" + cu.toAbsolutePath() + "\"\n");
+            StringBuilder table = new StringBuilder("static const EmuKernel table[] = {\n");
+            java.util.regex.Matcher k = entry.matcher(Files.readString(cu));
+            while (k.find()) {
+                String name = k.group(1);
+                String[] params = k.group(2).split(",");
+                StringBuilder call = new StringBuilder();
+                for (int i = 0; i < params.length; i++) {
+                    String p = params[i].replace("__restrict__", "").strip();
+                    String type = p.substring(0, p.length() - p.replaceAll("^.*?(\\w+)$", "$1").length()).strip();
+                    call.append(i == 0 ? "" : ", ").append("*(").append(type).append("*)p[").append(i).append("]");
+                }
+                b.append("static void tramp_").append(name).append("(void** p) { ").append(name).append("(").append(call)
+                        .append("); }\n");
+                table.append("    {\"").append(name).append("\", tramp_").append(name).append(", ")
+                        .append(synchronises(m, name) ? 1 : 0).append("},\n");
+            }
+            table.append("    {0, 0, 0}};\n");
+            b.append(table).append("const EmuKernel* emu_table_").append(m).append("() { return table; }\n");
+            Path unit = gen.resolve("emu_" + m + ".cpp");
+            Files.writeString(unit, b);
+            units.add(unit.toString());
+            tables.append("const EmuKernel* emu_table_").append(m).append("();\n");
+        }
+        tables.append("typedef const EmuKernel* (*EmuTable)();\nextern const EmuTable emu_module_tables[] = {");
+        for (String m : modules) tables.append("emu_table_").append(m).append(", ");
+        tables.append("0};\n");
+        Path tablesUnit = gen.resolve("emu_tables.cpp");
+        Files.writeString(tablesUnit, tables);
+        Path lib = DIR.resolve("libtessera_emu.so");
+        if (Files.exists(lib) && Files.getLastModifiedTime(lib).toMillis() > newest) return lib;
+        List<String> cmd = new ArrayList<>(List.of("g++", "-shared", "-fPIC", "-O1", "-std=c++17", "-ffp-contract=off",
+                "-w", "-I" + emu.toAbsolutePath(), "-I" + src.toAbsolutePath(), "-o", lib.toString(),
+                emu.resolve("emu_runtime.cpp").toString(), tablesUnit.toString()));
+        cmd.addAll(units);
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String log = new String(p.getInputStream().readAllBytes());
+        if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) throw new IOException("g++ failed:\n" + log);
+        return lib;
     }
 
     private static MethodHandle fn(SymbolLookup lib, String name, FunctionDescriptor fd) {

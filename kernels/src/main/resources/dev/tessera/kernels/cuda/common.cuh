@@ -79,7 +79,7 @@ __device__ __forceinline__ void st(void* p, int dt, i64 i, double v) {
     switch (dt) {
         case DT_F32: ((float*)p)[i] = (float)v; break;
         case DT_F64: ((double*)p)[i] = v; break;
-        case DT_I32: ((int*)p)[i] = (int)v; break;
+        case DT_I32: ((int*)p)[i] = v != v ? 0 : (v >= 2147483647.0 ? 2147483647 : (v <= -2147483648.0 ? (int)0x80000000 : (int)v)); break;
         case DT_BOOL: ((u8*)p)[i] = v != 0.0 ? 1 : 0; break;
         default: ((u16*)p)[i] = f32_to_bf16((float)v); break;
     }
