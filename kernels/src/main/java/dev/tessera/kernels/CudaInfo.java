@@ -29,7 +29,7 @@ public final class CudaInfo {
         }
         if (!p.available()) {
             r.add(line("CUDA", "unusable: " + p.reason()));
-            r.add(line("Kernel cache", KernelCache.configuredDir().toString()));
+            r.add(line("Kernel dir", KernelCache.configuredDir().toString()));
             return r;
         }
         CudaRuntime rt = p.runtime();
@@ -58,7 +58,7 @@ public final class CudaInfo {
             }
             r.add(line("Kernel PTX", rt.sources().hasPtx() ? "compute_80 fallback present in the jar"
                     : "absent (jar built without nvcc)"));
-            r.add(line("Kernel cache", rt.cache().dir().toString()));
+            r.add(line("Kernel dir", rt.cache().dir().toString()));
             r.add(line("Matmul F32", CudaBackend.matmulPrecision() + " (set with -Dtessera.cuda.matmul=f32|tf32|bf16)"));
             r.add(line("Modules", String.join(", ", KernelSources.MODULES)));
         } catch (RuntimeException e) {

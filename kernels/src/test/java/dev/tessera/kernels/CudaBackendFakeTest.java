@@ -54,7 +54,7 @@ class CudaBackendFakeTest {
         assertTrue(all.contains("Tessera Fake GPU, sm_90, 132 SMs, 80.0 GiB"), all);
         assertTrue(all.contains("cuBLAS") && all.contains("libcublas.so.13 version 13.0.0"), all);
         assertTrue(all.contains("NVRTC") && all.contains("version 13.0"), all);
-        assertTrue(all.contains("Kernel cache"), all);
+        assertTrue(all.contains("Kernel dir"), all);
     }
 
     @Test
