@@ -130,17 +130,7 @@ public final class VectorF32Kernels implements F32Kernels {
                 }
             }
             case POW -> {
-                for (; i < ub; i += L) {
-                    var va = FloatVector.fromArray(S, a, ao + i);
-                    var vb = FloatVector.fromArray(S, b, bo + i);
-                    va.lanewise(VectorOperators.POW, vb).intoArray(out, oo + i);
-                }
-                if (i < len) {
-                    var m = S.indexInRange(i, len);
-                    var va = FloatVector.fromArray(S, a, ao + i, m);
-                    var vb = FloatVector.fromArray(S, b, bo + i, m);
-                    va.lanewise(VectorOperators.POW, vb).intoArray(out, oo + i, m);
-                }
+                for (; i < len; i++) out[oo + i] = (float) Math.pow(a[ao + i], b[bo + i]);
             }
             default -> throw unsupported("binary", op);
         }
@@ -218,15 +208,7 @@ public final class VectorF32Kernels implements F32Kernels {
                 }
             }
             case POW -> {
-                for (; i < ub; i += L) {
-                    var va = FloatVector.fromArray(S, a, ao + i);
-                    va.lanewise(VectorOperators.POW, vs).intoArray(out, oo + i);
-                }
-                if (i < len) {
-                    var m = S.indexInRange(i, len);
-                    var va = FloatVector.fromArray(S, a, ao + i, m);
-                    va.lanewise(VectorOperators.POW, vs).intoArray(out, oo + i, m);
-                }
+                for (; i < len; i++) out[oo + i] = (float) Math.pow(a[ao + i], s);
             }
             default -> throw unsupported("binaryScalar", op);
         }
@@ -304,15 +286,7 @@ public final class VectorF32Kernels implements F32Kernels {
                 }
             }
             case POW -> {
-                for (; i < ub; i += L) {
-                    var vb = FloatVector.fromArray(S, b, bo + i);
-                    vs.lanewise(VectorOperators.POW, vb).intoArray(out, oo + i);
-                }
-                if (i < len) {
-                    var m = S.indexInRange(i, len);
-                    var vb = FloatVector.fromArray(S, b, bo + i, m);
-                    vs.lanewise(VectorOperators.POW, vb).intoArray(out, oo + i, m);
-                }
+                for (; i < len; i++) out[oo + i] = (float) Math.pow(s, b[bo + i]);
             }
             default -> throw unsupported("scalarBinary", op);
         }
@@ -337,24 +311,16 @@ public final class VectorF32Kernels implements F32Kernels {
             case EXP -> {
                 for (; i < ub; i += L) {
                     var v = FloatVector.fromArray(S, x, xo + i);
-                    v.lanewise(VectorOperators.EXP).intoArray(out, oo + i);
+                    VectorMath.exp(v).intoArray(out, oo + i);
                 }
                 if (i < len) {
                     var m = S.indexInRange(i, len);
                     var v = FloatVector.fromArray(S, x, xo + i, m);
-                    v.lanewise(VectorOperators.EXP).intoArray(out, oo + i, m);
+                    VectorMath.exp(v).intoArray(out, oo + i, m);
                 }
             }
             case LOG -> {
-                for (; i < ub; i += L) {
-                    var v = FloatVector.fromArray(S, x, xo + i);
-                    v.lanewise(VectorOperators.LOG).intoArray(out, oo + i);
-                }
-                if (i < len) {
-                    var m = S.indexInRange(i, len);
-                    var v = FloatVector.fromArray(S, x, xo + i, m);
-                    v.lanewise(VectorOperators.LOG).intoArray(out, oo + i, m);
-                }
+                for (; i < len; i++) out[oo + i] = (float) op.apply(x[xo + i]);
             }
             case SQRT -> {
                 for (; i < ub; i += L) {
@@ -412,37 +378,13 @@ public final class VectorF32Kernels implements F32Kernels {
                 }
             }
             case SIN -> {
-                for (; i < ub; i += L) {
-                    var v = FloatVector.fromArray(S, x, xo + i);
-                    v.lanewise(VectorOperators.SIN).intoArray(out, oo + i);
-                }
-                if (i < len) {
-                    var m = S.indexInRange(i, len);
-                    var v = FloatVector.fromArray(S, x, xo + i, m);
-                    v.lanewise(VectorOperators.SIN).intoArray(out, oo + i, m);
-                }
+                for (; i < len; i++) out[oo + i] = (float) op.apply(x[xo + i]);
             }
             case COS -> {
-                for (; i < ub; i += L) {
-                    var v = FloatVector.fromArray(S, x, xo + i);
-                    v.lanewise(VectorOperators.COS).intoArray(out, oo + i);
-                }
-                if (i < len) {
-                    var m = S.indexInRange(i, len);
-                    var v = FloatVector.fromArray(S, x, xo + i, m);
-                    v.lanewise(VectorOperators.COS).intoArray(out, oo + i, m);
-                }
+                for (; i < len; i++) out[oo + i] = (float) op.apply(x[xo + i]);
             }
             case TANH -> {
-                for (; i < ub; i += L) {
-                    var v = FloatVector.fromArray(S, x, xo + i);
-                    v.lanewise(VectorOperators.TANH).intoArray(out, oo + i);
-                }
-                if (i < len) {
-                    var m = S.indexInRange(i, len);
-                    var v = FloatVector.fromArray(S, x, xo + i, m);
-                    v.lanewise(VectorOperators.TANH).intoArray(out, oo + i, m);
-                }
+                for (; i < len; i++) out[oo + i] = (float) op.apply(x[xo + i]);
             }
             case SIGMOID -> {
                 for (; i < ub; i += L) {
@@ -489,15 +431,7 @@ public final class VectorF32Kernels implements F32Kernels {
                 }
             }
             case ELU -> {
-                for (; i < ub; i += L) {
-                    var v = FloatVector.fromArray(S, x, xo + i);
-                    v.lanewise(VectorOperators.EXPM1).blend(v, v.compare(VectorOperators.GT, 0f)).intoArray(out, oo + i);
-                }
-                if (i < len) {
-                    var m = S.indexInRange(i, len);
-                    var v = FloatVector.fromArray(S, x, xo + i, m);
-                    v.lanewise(VectorOperators.EXPM1).blend(v, v.compare(VectorOperators.GT, 0f)).intoArray(out, oo + i, m);
-                }
+                for (; i < len; i++) out[oo + i] = (float) op.apply(x[xo + i]);
             }
             case SILU -> {
                 for (; i < ub; i += L) {
@@ -555,26 +489,10 @@ public final class VectorF32Kernels implements F32Kernels {
                 }
             }
             case LOG1P -> {
-                for (; i < ub; i += L) {
-                    var v = FloatVector.fromArray(S, x, xo + i);
-                    v.lanewise(VectorOperators.LOG1P).intoArray(out, oo + i);
-                }
-                if (i < len) {
-                    var m = S.indexInRange(i, len);
-                    var v = FloatVector.fromArray(S, x, xo + i, m);
-                    v.lanewise(VectorOperators.LOG1P).intoArray(out, oo + i, m);
-                }
+                for (; i < len; i++) out[oo + i] = (float) op.apply(x[xo + i]);
             }
             case EXPM1 -> {
-                for (; i < ub; i += L) {
-                    var v = FloatVector.fromArray(S, x, xo + i);
-                    v.lanewise(VectorOperators.EXPM1).intoArray(out, oo + i);
-                }
-                if (i < len) {
-                    var m = S.indexInRange(i, len);
-                    var v = FloatVector.fromArray(S, x, xo + i, m);
-                    v.lanewise(VectorOperators.EXPM1).intoArray(out, oo + i, m);
-                }
+                for (; i < len; i++) out[oo + i] = (float) op.apply(x[xo + i]);
             }
             case ERF -> {
                 for (; i < ub; i += L) {
@@ -715,10 +633,10 @@ public final class VectorF32Kernels implements F32Kernels {
         var a3 = a0;
         int i = 0;
         for (; i + 4 * L <= n; i += 4 * L) {
-            var e0 = FloatVector.fromArray(S, x, p + i).sub(mx).lanewise(VectorOperators.EXP);
-            var e1 = FloatVector.fromArray(S, x, p + i + L).sub(mx).lanewise(VectorOperators.EXP);
-            var e2 = FloatVector.fromArray(S, x, p + i + 2 * L).sub(mx).lanewise(VectorOperators.EXP);
-            var e3 = FloatVector.fromArray(S, x, p + i + 3 * L).sub(mx).lanewise(VectorOperators.EXP);
+            var e0 = VectorMath.exp(FloatVector.fromArray(S, x, p + i).sub(mx));
+            var e1 = VectorMath.exp(FloatVector.fromArray(S, x, p + i + L).sub(mx));
+            var e2 = VectorMath.exp(FloatVector.fromArray(S, x, p + i + 2 * L).sub(mx));
+            var e3 = VectorMath.exp(FloatVector.fromArray(S, x, p + i + 3 * L).sub(mx));
             if (out != null) {
                 e0.intoArray(out, po + i);
                 e1.intoArray(out, po + i + L);
@@ -732,7 +650,7 @@ public final class VectorF32Kernels implements F32Kernels {
         }
         for (int g = 0; i < n; g++, i += L) {
             var m = S.indexInRange(i, n);
-            var e = FloatVector.fromArray(S, x, p + i, m).sub(mx).lanewise(VectorOperators.EXP);
+            var e = VectorMath.exp(FloatVector.fromArray(S, x, p + i, m).sub(mx));
             if (out != null) e.intoArray(out, po + i, m);
             e = FloatVector.zero(S).blend(e, m);
             if (g == 0) a0 = a0.add(e);
@@ -873,12 +791,12 @@ public final class VectorF32Kernels implements F32Kernels {
             float s = sum(gy, gr, cols);
             int i = 0, ub = S.loopBound(cols);
             for (; i < ub; i += L) {
-                var e = FloatVector.fromArray(S, y, yr + i).lanewise(VectorOperators.EXP);
+                var e = VectorMath.exp(FloatVector.fromArray(S, y, yr + i));
                 e.mul(-s).add(FloatVector.fromArray(S, gy, gr + i)).intoArray(gx, dr + i);
             }
             if (i < cols) {
                 var m = S.indexInRange(i, cols);
-                var e = FloatVector.fromArray(S, y, yr + i, m).lanewise(VectorOperators.EXP);
+                var e = VectorMath.exp(FloatVector.fromArray(S, y, yr + i, m));
                 e.mul(-s).add(FloatVector.fromArray(S, gy, gr + i, m)).intoArray(gx, dr + i, m);
             }
         }

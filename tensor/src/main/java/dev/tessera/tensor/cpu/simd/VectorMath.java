@@ -20,9 +20,48 @@ final class VectorMath {
      * results keep their (subnormal) value instead of flushing to 0.
      */
     static FloatVector sigmoid(FloatVector v) {
-        FloatVector e = v.abs().neg().lanewise(VectorOperators.EXP);
+        FloatVector e = exp(v.abs().neg());
         FloatVector num = e.blend(1f, v.compare(VectorOperators.GE, 0f));
         return num.div(e.add(1f));
+    }
+
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+
+    /**
+     * exp(x) in float from a degree-6 polynomial on [-ln2/2, ln2/2] (Cephes expf), scaled by 2^n in
+     * two steps so results down to the subnormal range survive. Written with plain lane arithmetic
+     * because the Vector API's transcendental operators return different bits before and after the
+     * JIT compiles them, which would break same-seed-same-bits. Max error about 2 ulp.
+     */
+    static FloatVector exp(FloatVector v) {
+        FloatVector x = v.max(-104f).min(88.7f);
+        FloatVector n = rint(x.mul(LOG2E));
+        FloatVector r = n.fma(x.broadcast(-LN2_HI), x);
+        r = n.fma(x.broadcast(-LN2_LO), r);
+        FloatVector p = r.fma(1.9875691500e-4f, 1.3981999507e-3f);
+        p = p.fma(r, r.broadcast(8.3334519073e-3f));
+        p = p.fma(r, r.broadcast(4.1665795894e-2f));
+        p = p.fma(r, r.broadcast(1.6666665459e-1f));
+        p = p.fma(r, r.broadcast(5.0000001201e-1f));
+        FloatVector y = p.mul(r).fma(r, r).add(1f);
+        IntVector ni = n.convert(VectorOperators.F2I, 0).reinterpretAsInts();
+        IntVector n1 = ni.lanewise(VectorOperators.ASHR, 1);
+        IntVector n2 = ni.sub(n1);
+        FloatVector s1 = n1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector s2 = n2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector res = y.mul(s1).mul(s2);
+        res = res.blend(Float.POSITIVE_INFINITY, v.compare(VectorOperators.GT, 88.72283f));
+        res = res.blend(0f, v.compare(VectorOperators.LT, -103.98f));
+        return res.blend(v, v.compare(VectorOperators.NE, v));
+    }
+
+    /** tanh from one exp of -2|x|; absolute error about 1e-7 (used inside tanh-GELU). */
+    static FloatVector tanh(FloatVector v) {
+        FloatVector e = exp(v.abs().mul(-2f));
+        FloatVector t = e.neg().add(1f).div(e.add(1f));
+        return copySign(t, v);
     }
 
     /** Exact GELU: 0.5 x (1 + erf(x / sqrt 2)). */
@@ -33,7 +72,7 @@ final class VectorMath {
     /** Tanh GELU: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
     static FloatVector geluTanh(FloatVector v) {
         FloatVector inner = v.mul(v).mul(0.044715f).mul(v).add(v).mul(SQRT_2_OVER_PI);
-        return v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f));
+        return v.mul(0.5f).mul(tanh(inner).add(1f));
     }
 
     /**
