@@ -1,0 +1,74 @@
+package dev.tessera.moe;
+
+import dev.tessera.autograd.Variable;
+import dev.tessera.nn.Module;
+import dev.tessera.nn.Parameter;
+import dev.tessera.nn.init.Init;
+import dev.tessera.tensor.DType;
+import dev.tessera.tensor.Rng;
+import dev.tessera.tensor.Tensor;
+
+/**
+ * E feed-forward experts {@code x -> gelu(x W1_e + b1_e) W2_e + b2_e} stored as single batched
+ * parameters {@code w1 [E, d, h]}, {@code b1 [E, 1, h]}, {@code w2 [E, h, d]}, {@code b2 [E, 1, d]},
+ * so that all experts run as one batched matmul over a capacity buffer {@code [E, C, d]}.
+ * Initialised like PyTorch's Linear (uniform in {@code +-1/sqrt(fan_in)}).
+ *
+ * <pre>{@code
+ * var ffn = new ExpertFfn(8, 384, 1024, DType.F32, new Rng(0));
+ * Variable y = ffn.forward(buffer);          // [8, C, 384] -> [8, C, 384]
+ * Variable y3 = ffn.forwardOne(3, x);        // expert 3 alone on x [..., 384]
+ * }</pre>
+ */
+public final class ExpertFfn extends Module {
+    private final int experts, dModel, hidden;
+    private final Parameter w1, b1, w2, b2;
+
+    /** {@code experts} experts {@code dModel -> hidden -> dModel} in the given floating dtype. */
+    public ExpertFfn(int experts, int dModel, int hidden, DType dtype, Rng rng) {
+        if (experts <= 0 || dModel <= 0 || hidden <= 0) {
+            throw new IllegalArgumentException("ExpertFfn: experts, dModel and hidden must be positive, got " + experts + ", "
+                    + dModel + ", " + hidden);
+        }
+        this.experts = experts;
+        this.dModel = dModel;
+        this.hidden = hidden;
+        double b1b = 1.0 / Math.sqrt(dModel), b2b = 1.0 / Math.sqrt(hidden);
+        w1 = param("w1", Init.uniform(Tensor.empty(dtype, experts, dModel, hidden), rng, -b1b, b1b));
+        b1 = param("b1", Init.uniform(Tensor.empty(dtype, experts, 1, hidden), rng, -b1b, b1b));
+        w2 = param("w2", Init.uniform(Tensor.empty(dtype, experts, hidden, dModel), rng, -b2b, b2b));
+        b2 = param("b2", Init.uniform(Tensor.empty(dtype, experts, 1, dModel), rng, -b2b, b2b));
+    }
+
+    /** Number of experts. */
+    public int numExperts() {
+        return experts;
+    }
+
+    /** Model width d. */
+    public int dModel() {
+        return dModel;
+    }
+
+    /** Hidden width h. */
+    public int hidden() {
+        return hidden;
+    }
+
+    /** All experts on their own rows: {@code buf [E, C, d] -> [E, C, d]}. */
+    public Variable forward(Variable buf) {
+        if (buf.rank() != 3 || buf.dim(0) != experts || buf.dim(2) != dModel) {
+            throw new IllegalArgumentException("ExpertFfn.forward: expected buffer [" + experts + ", C, " + dModel + "], got "
+                    + java.util.Arrays.toString(buf.shape()));
+        }
+        Variable h = buf.matmul(w1.var()).add(b1.var()).gelu();
+        return h.matmul(w2.var()).add(b2.var());
+    }
+
+    /** Expert {@code e} alone on {@code x [..., d]}. */
+    public Variable forwardOne(int e, Variable x) {
+        if (e < 0 || e >= experts) throw new IllegalArgumentException("ExpertFfn.forwardOne: expert " + e + " not in [0, " + experts + ")");
+        Variable h = x.matmul(w1.var().select(0, e)).add(b1.var().select(0, e).squeeze(0)).gelu();
+        return h.matmul(w2.var().select(0, e)).add(b2.var().select(0, e).squeeze(0));
+    }
+}
