@@ -1,0 +1,115 @@
+package dev.tessera.nn.attention;
+
+import dev.tessera.autograd.Variable;
+import dev.tessera.nn.Module;
+import dev.tessera.nn.layers.Linear;
+import dev.tessera.tensor.DType;
+import dev.tessera.tensor.Rng;
+import dev.tessera.tensor.Shape;
+import dev.tessera.tensor.Tensor;
+import java.util.Objects;
+
+/**
+ * Linear attention (Katharopoulos et al.) with feature map {@code phi(x) = elu(x) + 1}:
+ * {@code out_i = phi(q_i)^T S / (phi(q_i)^T z)} with {@code S = sum_j phi(k_j) v_j^T} and
+ * {@code z = sum_j phi(k_j)}; the sums run over all keys (non-causal) or over {@code j <= i} (causal,
+ * prefix sums). Padded keys contribute nothing; a query with no visible key gets 0. Heads and kv heads
+ * follow {@link MultiHeadAttention} (query head h uses kv head {@code h / (heads / kvHeads)}).
+ *
+ * <pre>{@code
+ * var la = new LinearAttention(64, 8, 8, true, new Rng(1));
+ * Variable y = la.forward(x, padMask, true);
+ * }</pre>
+ */
+public final class LinearAttention extends Module {
+    /** Floor of the normalizer: only reached when no key is visible, where the numerator is 0 too. */
+    private static final double TINY = 1e-30;
+
+    private final int dModel, heads, kvHeads, headDim;
+    private final Linear wq, wk, wv, wo;
+
+    /** F32 layer. */
+    public LinearAttention(int dModel, int heads, int kvHeads, boolean bias, Rng rng) {
+        this(dModel, heads, kvHeads, bias, DType.F32, rng);
+    }
+
+    /** Layer with an explicit parameter dtype. */
+    public LinearAttention(int dModel, int heads, int kvHeads, boolean bias, DType dtype, Rng rng) {
+        if (dModel <= 0 || heads <= 0 || kvHeads <= 0 || dModel % heads != 0 || heads % kvHeads != 0) {
+            throw new IllegalArgumentException("LinearAttention: need dModel % heads == 0 and heads % kvHeads == 0, got dModel "
+                    + dModel + ", heads " + heads + ", kvHeads " + kvHeads);
+        }
+        Objects.requireNonNull(rng, "LinearAttention: rng is null");
+        this.dModel = dModel;
+        this.heads = heads;
+        this.kvHeads = kvHeads;
+        this.headDim = dModel / heads;
+        this.wq = child("q", new Linear(dModel, dModel, bias, dtype, rng));
+        this.wk = child("k", new Linear(dModel, kvHeads * headDim, bias, dtype, rng));
+        this.wv = child("v", new Linear(dModel, kvHeads * headDim, bias, dtype, rng));
+        this.wo = child("out", new Linear(dModel, dModel, bias, dtype, rng));
+    }
+
+    /** Query projection. */
+    public Linear q() { return wq; }
+
+    /** Key projection. */
+    public Linear k() { return wk; }
+
+    /** Value projection. */
+    public Linear v() { return wv; }
+
+    /** Output projection. */
+    public Linear out() { return wo; }
+
+    /** Number of query heads. */
+    public int heads() { return heads; }
+
+    /** Number of key/value heads. */
+    public int kvHeads() { return kvHeads; }
+
+    /** Self-attention of x [B, T, dModel]; keyPadding BOOL [B, T] (true = masked) is nullable. */
+    public Variable forward(Variable x, Tensor keyPadding, boolean causal) {
+        if (x.rank() != 3 || x.dim(2) != dModel) {
+            throw new IllegalArgumentException("LinearAttention: x must be [B, T, " + dModel + "], got " + Shape.str(x.shape()));
+        }
+        int b = x.dim(0), t = x.dim(1);
+        Variable q = wq.forward(x).reshape(b, t, heads, headDim).permute(0, 2, 1, 3);
+        Variable k = wk.forward(x).reshape(b, t, kvHeads, headDim).permute(0, 2, 1, 3);
+        Variable v = wv.forward(x).reshape(b, t, kvHeads, headDim).permute(0, 2, 1, 3);
+        Variable o = attend(q, k, v, keyPadding, causal);
+        return wo.forward(o.permute(0, 2, 1, 3).reshape(b, t, dModel));
+    }
+
+    /**
+     * The attention itself on q [B, H, Tq, D], k [B, Hkv, Tk, D], v [B, Hkv, Tk, Dv] (causal needs Tq == Tk);
+     * returns [B, H, Tq, Dv].
+     */
+    public static Variable attend(Variable q, Variable k, Variable v, Tensor keyPadding, boolean causal) {
+        if (q.rank() != 4 || k.rank() != 4 || v.rank() != 4 || k.dim(0) != q.dim(0) || v.dim(0) != q.dim(0) || k.dim(1) != v.dim(1)
+                || k.dim(2) != v.dim(2) || k.dim(3) != q.dim(3) || q.dim(1) % k.dim(1) != 0 || (causal && q.dim(2) != k.dim(2))) {
+            throw new IllegalArgumentException("linearAttention: incompatible shapes q" + Shape.str(q.shape()) + ", k" + Shape.str(k.shape())
+                    + ", v" + Shape.str(v.shape()) + (causal ? " (causal needs Tq == Tk)" : ""));
+        }
+        int b = q.dim(0), h = q.dim(1), tq = q.dim(2), d = q.dim(3), hkv = k.dim(1), tk = k.dim(2), dv = v.dim(3), g = h / hkv;
+        if (keyPadding != null && (keyPadding.dtype() != DType.BOOL || !Shape.same(keyPadding.shape(), new int[] {b, tk}))) {
+            throw new IllegalArgumentException("linearAttention: keyPadding must be BOOL [" + b + ", " + tk + "], got "
+                    + keyPadding.dtype() + Shape.str(keyPadding.shape()));
+        }
+        Variable fq = q.elu().add(1.0), fk = k.elu().add(1.0);
+        if (keyPadding != null) fk = fk.mul(Variable.constant(keyPadding.not().to(fk.dtype()).reshape(b, 1, tk, 1)));
+        Variable num, den;
+        if (!causal) {
+            Variable qg = fq.reshape(b, hkv, g * tq, d);
+            num = qg.matmul(fk.mT().matmul(v));                                  // [B, Hkv, G*Tq, Dv]
+            den = qg.matmul(fk.sumKeepDims(2).mT());                             // [B, Hkv, G*Tq, 1]
+        } else {
+            Variable s = fk.unsqueeze(4).mul(v.unsqueeze(3)).cumsum(2);          // [B, Hkv, T, D, Dv] prefix states
+            Variable z = fk.cumsum(2);                                           // [B, Hkv, T, D]
+            Variable qg = fq.reshape(b, hkv, g, tq, d).unsqueeze(4);             // [B, Hkv, G, T, 1, D]
+            num = qg.matmul(s.unsqueeze(2));                                     // [B, Hkv, G, T, 1, Dv]
+            den = qg.matmul(z.unsqueeze(2).unsqueeze(5));                        // [B, Hkv, G, T, 1, 1]
+        }
+        return num.div(den.maximum(TINY)).reshape(b, h, tq, dv);
+    }
+}
