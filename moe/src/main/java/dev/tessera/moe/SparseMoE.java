@@ -1,0 +1,159 @@
+package dev.tessera.moe;
+
+import dev.tessera.autograd.Variable;
+import dev.tessera.nn.Layer;
+import dev.tessera.nn.Module;
+import dev.tessera.nn.layers.Linear;
+import dev.tessera.tensor.DType;
+import dev.tessera.tensor.Rng;
+import dev.tessera.tensor.Tensor;
+import java.util.Objects;
+
+/**
+ * Sparse mixture of feed-forward experts with a top-k router and per-expert capacity.
+ *
+ * <p>Forward on {@code x [..., d]} (T tokens): router logits {@code [T, E]} and probabilities
+ * (in float32, or float64 for float64 inputs); top-k on the probabilities plus the optional
+ * {@link AuxFreeBalancer} bias, ties to the lower expert index; gate weights are the chosen
+ * probabilities renormalized to sum 1; capacity {@code C = ceil(cf * k * T / E)} ({@code cf <= 0}:
+ * dropless) with overflow dropped by position (see {@link Dispatch}); the kept token rows are
+ * gathered into an {@code [E, C, d]} buffer, all experts run as one batched matmul
+ * ({@link ExpertFfn}), and the results are scatter-added back weighted by their gates. A dropped
+ * assignment contributes nothing (a token whose every choice was dropped outputs zeros; add a
+ * residual around the layer).
+ *
+ * <p>After each forward, {@link #auxLoss()} holds the Switch balance loss plus the router z-loss
+ * and {@link #lastStats()} the routing statistics.
+ *
+ * <pre>{@code
+ * var moe = new SparseMoE(384, 1024, new SparseMoE.Options(8, 2, 1.25, 0.01, 0.0, 0.0), DType.F32, new Rng(0));
+ * Variable y = moe.forward(x);
+ * Variable loss = task.add(moe.auxLoss());
+ * }</pre>
+ */
+public final class SparseMoE extends Module implements Layer {
+
+    /**
+     * Layer options.
+     *
+     * @param experts        E
+     * @param topK           k in [1, E]
+     * @param capacityFactor cf; {@code <= 0} means dropless
+     * @param alpha          weight of the Switch load-balancing loss (0 disables it)
+     * @param zLossCoef      weight of the router z-loss (0 disables it)
+     * @param biasGamma      update rate of the auxiliary-loss-free balancer (0: no balancer)
+     */
+    public record Options(int experts, int topK, double capacityFactor, double alpha, double zLossCoef, double biasGamma) {
+        /** Validates the ranges. */
+        public Options {
+            if (experts <= 0) throw new IllegalArgumentException("SparseMoE: experts must be positive, got " + experts);
+            if (topK < 1 || topK > experts) throw new IllegalArgumentException("SparseMoE: topK must be in [1, " + experts + "], got " + topK);
+            if (alpha < 0 || zLossCoef < 0 || biasGamma < 0) {
+                throw new IllegalArgumentException("SparseMoE: alpha, zLossCoef and biasGamma must be >= 0, got " + alpha + ", "
+                        + zLossCoef + ", " + biasGamma);
+            }
+        }
+    }
+
+    private final Options options;
+    private final Linear router;
+    private final ExpertFfn experts;
+    private final AuxFreeBalancer balancer;
+    private Variable lastAux;
+    private MoeStats lastStats;
+
+    /** A layer {@code dModel -> dModel} with experts of hidden width {@code hidden}. */
+    public SparseMoE(int dModel, int hidden, Options options, DType dtype, Rng rng) {
+        this.options = Objects.requireNonNull(options, "SparseMoE: options is null");
+        this.router = child("router", new Linear(dModel, options.experts(), false, dtype == DType.F64 ? DType.F64 : DType.F32, rng));
+        this.experts = child("experts", new ExpertFfn(options.experts(), dModel, hidden, dtype, rng));
+        this.balancer = options.biasGamma() > 0 ? child("balancer", new AuxFreeBalancer(options.experts(), options.biasGamma())) : null;
+    }
+
+    /** The options. */
+    public Options options() {
+        return options;
+    }
+
+    /** The router ({@code [d] -> [E]}, no bias). */
+    public Linear router() {
+        return router;
+    }
+
+    /** The batched experts. */
+    public ExpertFfn experts() {
+        return experts;
+    }
+
+    /** The auxiliary-loss-free balancer, or null when {@code biasGamma == 0}. */
+    public AuxFreeBalancer balancer() {
+        return balancer;
+    }
+
+    @Override
+    public Variable forward(Variable x) {
+        int d = experts.dModel(), e = options.experts(), k = options.topK();
+        int[] xs = x.shape();
+        if (xs.length == 0 || xs[xs.length - 1] != d) {
+            throw new IllegalArgumentException("SparseMoE: input " + java.util.Arrays.toString(xs) + " must end in " + d);
+        }
+        Variable x2 = x.reshape(-1, d);
+        int t = x2.dim(0);
+        // the router stays in float32 (a float64 layer keeps float64 for the oracle tests)
+        DType rd = router.weight().value().dtype();
+        Variable logits = router.forward(x.dtype() == rd ? x2 : x2.to(rd));
+        Variable probs = logits.softmax(-1);
+
+        double[] scores = probs.value().toDoubleArray();
+        if (balancer != null) {
+            double[] b = balancer.bias();
+            for (int i = 0; i < scores.length; i++) scores[i] += b[i % e];
+        }
+        int[] choice = Routing.topK(scores, t, e, k);
+        Dispatch plan = Dispatch.plan(choice, t, e, k, Dispatch.capacity(options.capacityFactor(), k, t, e));
+        lastStats = MoeStats.of(plan, t, k);
+
+        Variable aux = options.alpha() > 0 ? BalanceLoss.switchLoss(probs, plan.load(), k, options.alpha()) : DenseMoE.zero(rd);
+        if (options.zLossCoef() > 0) aux = aux.add(BalanceLoss.zLoss(logits, options.zLossCoef()));
+        lastAux = aux;
+
+        Variable sel = probs.gather(1, Tensor.of(choice, t, k));
+        Variable gates = sel.div(sel.sumKeepDims(1)).reshape(t * k);
+        if (gates.dtype() != x.dtype()) gates = gates.to(x.dtype());
+
+        int c = plan.capacity();
+        if (plan.keptSlot().length == 0) return x.mul(0.0);
+        // empty slots read token 0: their outputs are never combined, so their gradient is zero
+        int[] slotToken = plan.slotToken().clone();
+        for (int i = 0; i < slotToken.length; i++) if (slotToken[i] < 0) slotToken[i] = 0;
+        Variable buf = x2.indexSelect(0, Tensor.of(slotToken, slotToken.length)).reshape(e, c, d);
+        Variable h = experts.forward(buf).reshape(e * c, d);
+        int n = plan.keptSlot().length;
+        Variable hk = h.indexSelect(0, Tensor.of(plan.keptSlot(), n));
+        Variable wk = gates.indexSelect(0, Tensor.of(plan.keptChoice(), n)).unsqueeze(1);
+        Variable y = Variable.indexAdd(new int[] {t, d}, 0, Tensor.of(plan.keptToken(), n), hk.mul(wk));
+        return y.reshape(xs);
+    }
+
+    /** The auxiliary loss of the last forward (balance loss + z-loss; zero when both are off). */
+    public Variable auxLoss() {
+        if (lastAux == null) throw new IllegalStateException("SparseMoE.auxLoss: no forward has run yet");
+        return lastAux;
+    }
+
+    /** The routing statistics of the last forward. */
+    public MoeStats lastStats() {
+        if (lastStats == null) throw new IllegalStateException("SparseMoE.lastStats: no forward has run yet");
+        return lastStats;
+    }
+
+    /** Moves the balancer bias from the last forward's loads (call after the optimizer step); no-op without a balancer. */
+    public void updateBalancer() {
+        if (balancer != null) balancer.update(lastStats().load());
+    }
+
+    @Override
+    public String toString() {
+        return "SparseMoE(" + options + ")";
+    }
+}
