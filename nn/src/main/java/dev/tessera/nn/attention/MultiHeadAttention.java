@@ -3,6 +3,7 @@ package dev.tessera.nn.attention;
 import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.layers.Linear;
+import dev.tessera.nn.transformer.RotaryEmbedding;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Rng;
 import dev.tessera.tensor.Shape;
@@ -28,6 +29,7 @@ public final class MultiHeadAttention extends Module {
     private final double dropout;
     private final Rng rng;
     private final Linear wq, wk, wv, wo;
+    private RotaryEmbedding rotary;
 
     /** F32 layer; {@code rng} initializes the weights and drives attention dropout. */
     public MultiHeadAttention(int dModel, int heads, int kvHeads, boolean bias, double dropout, Rng rng) {
@@ -77,17 +79,32 @@ public final class MultiHeadAttention extends Module {
     /** Output projection. */
     public Linear out() { return wo; }
 
+    /**
+     * Applies {@code rope} to queries and keys of self-attention (positions count from the start of the
+     * sequence, continuing across {@link KvCache} steps); cross-attention is left unrotated. Returns this.
+     */
+    public MultiHeadAttention withRotary(RotaryEmbedding rope) {
+        if (rope != null && rope.headDim() != headDim) {
+            throw new IllegalArgumentException("MultiHeadAttention.withRotary: rotary headDim " + rope.headDim() + " differs from " + headDim);
+        }
+        this.rotary = rope;
+        return this;
+    }
+
+    /** The rotary embedding, or null. */
+    public RotaryEmbedding rotary() { return rotary; }
+
     /** Self-attention of x [B, T, dModel]; keyPadding BOOL [B, T] (true = masked) is nullable. */
     public Variable forward(Variable x, Tensor keyPadding, boolean causal) {
         checkInput("x", x);
-        return attend(x, x, keyPadding, causal, 0, null);
+        return attend(x, x, true, keyPadding, causal, 0, null);
     }
 
     /** Cross-attention: queries from x [B, Tq, dModel], keys/values from memory [B, Tk, dModel]. */
     public Variable forward(Variable x, Variable memory, Tensor memoryPadding) {
         checkInput("x", x);
         checkInput("memory", memory);
-        return attend(x, memory, memoryPadding, false, 0, null);
+        return attend(x, memory, false, memoryPadding, false, 0, null);
     }
 
     /**
@@ -99,14 +116,18 @@ public final class MultiHeadAttention extends Module {
     public Variable forward(Variable x, Tensor keyPadding, KvCache cache) {
         checkInput("x", x);
         Objects.requireNonNull(cache, "MultiHeadAttention.forward: cache is null");
-        return attend(x, x, keyPadding, true, cache.length(), cache);
+        return attend(x, x, true, keyPadding, true, cache.length(), cache);
     }
 
-    private Variable attend(Variable x, Variable mem, Tensor keyPadding, boolean causal, int past, KvCache cache) {
+    private Variable attend(Variable x, Variable mem, boolean self, Tensor keyPadding, boolean causal, int past, KvCache cache) {
         int b = x.dim(0), tq = x.dim(1), tk = mem.dim(1);
         Variable q = split(wq.forward(x), b, tq, heads);
         Variable k = split(wk.forward(mem), b, tk, kvHeads);
         Variable v = split(wv.forward(mem), b, tk, kvHeads);
+        if (rotary != null && self) {
+            q = rotary.apply(q, past);
+            k = rotary.apply(k, past);
+        }
         if (cache != null) {
             cache.append(k.value(), v.value());
             k = past == 0 ? k : Variable.constant(cache.keys());
