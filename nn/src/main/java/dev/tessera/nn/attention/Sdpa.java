@@ -19,8 +19,8 @@ import dev.tessera.tensor.Tensor;
  * i see keys {@code j <= i + causalOffset}. A query row whose keys are all masked yields a zero output
  * (and zero gradients), not NaN.
  *
- * <p>This is the composite form (matmul, masked softmax, dropout, matmul); it keeps the [.., Tq, Tk]
- * scores in memory.
+ * <p>Without dropout this runs the fused kernel ({@link #fused}); with dropout the composite
+ * ({@link #composite}), the fused kernel's oracle.
  *
  * <pre>{@code
  * Variable out = Sdpa.attention(q, k, v, pad, true, 0, 0.0, null);
@@ -48,6 +48,33 @@ public final class Sdpa {
         check(q, k, v, keyPadding);
         if (!(dropoutP >= 0 && dropoutP < 1)) throw new IllegalArgumentException("attention: dropoutP must be in [0, 1), got " + dropoutP);
         if (dropoutP > 0 && rng == null) throw new IllegalArgumentException("attention: dropoutP " + dropoutP + " needs an rng");
+        // the fused kernel recomputes probabilities in its backward; with dropout it would also have to
+        // regenerate the same mask there, so dropout takes the composite path whose graph keeps the mask
+        if (dropoutP == 0) return fused(q, k, v, keyPadding, causal, causalOffset, scale);
+        return composite(q, k, v, keyPadding, causal, causalOffset, scale, dropoutP, rng);
+    }
+
+    /**
+     * The fused path ({@link FusedAttention}): blocked online-softmax forward, log-sum-exp backward; no
+     * [Tq, Tk] score matrix is kept.
+     */
+    public static Variable fused(Variable q, Variable k, Variable v, Tensor keyPadding, boolean causal, int causalOffset, double scale) {
+        check(q, k, v, keyPadding);
+        Tensor qv = q.value(), kv = k.value(), vv = v.value();
+        FusedAttention.Result r = FusedAttention.forward(qv, kv, vv, keyPadding, causal, scale, causalOffset);
+        return Variable.custom("attention", r.out(), new Variable[] {q, k, v}, gOut -> {
+            FusedAttention.Grads gr = FusedAttention.backward(qv, kv, vv, r.out(), r.lse(), gOut, keyPadding, causal, scale, causalOffset);
+            return new Tensor[] {q.requiresGrad() ? gr.dq() : null, k.requiresGrad() ? gr.dk() : null, v.requiresGrad() ? gr.dv() : null};
+        });
+    }
+
+    /**
+     * The composite path (matmul, masked softmax, dropout, matmul), which keeps the [.., Tq, Tk]
+     * probabilities; it is the oracle for the fused path and the path used with dropout.
+     */
+    public static Variable composite(Variable q, Variable k, Variable v, Tensor keyPadding, boolean causal, int causalOffset,
+                                     double scale, double dropoutP, Rng rng) {
+        check(q, k, v, keyPadding);
         int b = q.dim(0), h = q.dim(1), tq = q.dim(2), d = q.dim(3);
         int hkv = k.dim(1), tk = k.dim(2), dv = v.dim(3), g = h / hkv;
         Variable qg = q.reshape(b, hkv, g * tq, d);
