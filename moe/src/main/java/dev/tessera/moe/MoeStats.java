@@ -30,6 +30,20 @@ public record MoeStats(int[] load, int[] kept, int capacity, double maxViolation
     }
 
     /**
+     * Statistics of an expert-choice dispatch: loads are the tokens each expert took (equal by
+     * construction), the dropped fraction is the share of tokens no expert took.
+     */
+    public static MoeStats ofExpertChoice(Dispatch d, int tokens, int k) {
+        boolean[] covered = new boolean[tokens];
+        for (int t : d.keptToken()) covered[t] = true;
+        int none = 0;
+        for (boolean c : covered) if (!c) none++;
+        int e = d.load().length;
+        double realized = tokens == 0 ? 0 : (double) d.capacity() * e / ((double) tokens * k);
+        return new MoeStats(d.load().clone(), d.kept().clone(), d.capacity(), 0.0, tokens == 0 ? 0 : (double) none / tokens, realized);
+    }
+
+    /**
      * Writes the statistics as scalars {@code prefix/load/<e>}, {@code prefix/max_violation},
      * {@code prefix/dropped_fraction} and {@code prefix/realized_capacity_factor}.
      */

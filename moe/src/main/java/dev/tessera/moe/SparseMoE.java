@@ -42,10 +42,25 @@ public final class SparseMoE extends Module implements Layer {
      * @param alpha          weight of the Switch load-balancing loss (0 disables it)
      * @param zLossCoef      weight of the router z-loss (0 disables it)
      * @param biasGamma      update rate of the auxiliary-loss-free balancer (0: no balancer)
+     * @param dropPolicy     which overflow assignments are dropped (token choice only)
+     * @param routerKind     token choice (top-k per token) or expert choice (top-C per expert)
      */
-    public record Options(int experts, int topK, double capacityFactor, double alpha, double zLossCoef, double biasGamma) {
+    public record Options(int experts, int topK, double capacityFactor, double alpha, double zLossCoef, double biasGamma,
+            DropPolicy dropPolicy, RouterKind routerKind) {
+
+        /** Token-choice routing with overflow dropped by position. */
+        public Options(int experts, int topK, double capacityFactor, double alpha, double zLossCoef, double biasGamma) {
+            this(experts, topK, capacityFactor, alpha, zLossCoef, biasGamma, DropPolicy.POSITION, RouterKind.TOKEN_CHOICE);
+        }
+
         /** Validates the ranges. */
         public Options {
+            java.util.Objects.requireNonNull(dropPolicy, "SparseMoE: dropPolicy is null");
+            java.util.Objects.requireNonNull(routerKind, "SparseMoE: routerKind is null");
+            if (routerKind == RouterKind.EXPERT_CHOICE && (capacityFactor <= 0 || biasGamma > 0)) {
+                throw new IllegalArgumentException("SparseMoE: expert-choice routing needs capacityFactor > 0 and no bias balancer, got cf "
+                        + capacityFactor + ", biasGamma " + biasGamma);
+            }
             if (experts <= 0) throw new IllegalArgumentException("SparseMoE: experts must be positive, got " + experts);
             if (topK < 1 || topK > experts) throw new IllegalArgumentException("SparseMoE: topK must be in [1, " + experts + "], got " + topK);
             if (alpha < 0 || zLossCoef < 0 || biasGamma < 0) {
@@ -105,12 +120,22 @@ public final class SparseMoE extends Module implements Layer {
         Variable probs = logits.softmax(-1);
 
         double[] scores = probs.value().toDoubleArray();
+        if (options.routerKind() == RouterKind.EXPERT_CHOICE) return expertChoice(x, x2, logits, probs, scores, t);
         if (balancer != null) {
             double[] b = balancer.bias();
             for (int i = 0; i < scores.length; i++) scores[i] += b[i % e];
         }
         int[] choice = Routing.topK(scores, t, e, k);
-        Dispatch plan = Dispatch.plan(choice, t, e, k, Dispatch.capacity(options.capacityFactor(), k, t, e));
+        int capacity = Dispatch.capacity(options.capacityFactor(), k, t, e);
+        Dispatch plan;
+        if (options.dropPolicy() == DropPolicy.PROBABILITY) {
+            double[] priority = new double[t * k];
+            double[] p = probs.value().toDoubleArray();
+            for (int i = 0; i < t * k; i++) priority[i] = p[(i / k) * e + choice[i]];
+            plan = Dispatch.planByPriority(choice, priority, t, e, k, capacity);
+        } else {
+            plan = Dispatch.plan(choice, t, e, k, capacity);
+        }
         lastStats = MoeStats.of(plan, t, k);
 
         Variable aux = options.alpha() > 0 ? BalanceLoss.switchLoss(probs, plan.load(), k, options.alpha()) : DenseMoE.zero(rd);
@@ -121,6 +146,24 @@ public final class SparseMoE extends Module implements Layer {
         Variable gates = sel.div(sel.sumKeepDims(1)).reshape(t * k);
         if (gates.dtype() != x.dtype()) gates = gates.to(x.dtype());
 
+        return combine(x, x2, plan, gates, t);
+    }
+
+    /** Expert-choice forward: experts pick tokens; gates are the raw router probabilities. */
+    private Variable expertChoice(Variable x, Variable x2, Variable logits, Variable probs, double[] scores, int t) {
+        int e = options.experts(), k = options.topK();
+        Dispatch plan = Dispatch.expertChoice(scores, t, e, Dispatch.capacity(options.capacityFactor(), k, t, e));
+        lastStats = MoeStats.ofExpertChoice(plan, t, k);
+        lastAux = options.zLossCoef() > 0 ? BalanceLoss.zLoss(logits, options.zLossCoef()) : DenseMoE.zero(logits.dtype());
+        Variable gates = probs.reshape(t * e);
+        if (gates.dtype() != x.dtype()) gates = gates.to(x.dtype());
+        return combine(x, x2, plan, gates, t);
+    }
+
+    /** Gathers the kept rows into [E, C, d], runs the experts, and scatter-adds the gated results back. */
+    private Variable combine(Variable x, Variable x2, Dispatch plan, Variable gates, int t) {
+        int d = experts.dModel(), e = options.experts();
+        int[] xs = x.shape();
         int c = plan.capacity();
         if (plan.keptSlot().length == 0) return x.mul(0.0);
         // empty slots read token 0: their outputs are never combined, so their gradient is zero
