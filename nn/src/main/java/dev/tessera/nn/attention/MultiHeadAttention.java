@@ -30,6 +30,7 @@ public final class MultiHeadAttention extends Module {
     private final Rng rng;
     private final Linear wq, wk, wv, wo;
     private RotaryEmbedding rotary;
+    private boolean fusedKernel;
 
     /** F32 layer; {@code rng} initializes the weights and drives attention dropout. */
     public MultiHeadAttention(int dModel, int heads, int kvHeads, boolean bias, double dropout, Rng rng) {
@@ -91,6 +92,15 @@ public final class MultiHeadAttention extends Module {
         return this;
     }
 
+    /**
+     * Chooses the fused attention kernel (no score matrix in memory; used only when no attention dropout
+     * is active) instead of the default composite form (faster at moderate lengths). Returns this.
+     */
+    public MultiHeadAttention withFusedKernel(boolean on) {
+        this.fusedKernel = on;
+        return this;
+    }
+
     /** The rotary embedding, or null. */
     public RotaryEmbedding rotary() { return rotary; }
 
@@ -134,7 +144,9 @@ public final class MultiHeadAttention extends Module {
             v = past == 0 ? v : Variable.constant(cache.values());
         }
         double p = isTraining() ? dropout : 0.0;
-        Variable o = Sdpa.attention(q, k, v, keyPadding, causal, past, p, p > 0 ? rng : null);
+        double scale = 1.0 / Math.sqrt(headDim);
+        Variable o = fusedKernel && p == 0 ? Sdpa.fused(q, k, v, keyPadding, causal, past, scale)
+                : Sdpa.composite(q, k, v, keyPadding, causal, past, scale, p, p > 0 ? rng : null);
         return wo.forward(o.permute(0, 2, 1, 3).reshape(b, tq, dModel));
     }
 

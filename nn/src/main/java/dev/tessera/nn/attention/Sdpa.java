@@ -19,8 +19,10 @@ import dev.tessera.tensor.Tensor;
  * i see keys {@code j <= i + causalOffset}. A query row whose keys are all masked yields a zero output
  * (and zero gradients), not NaN.
  *
- * <p>Without dropout this runs the fused kernel ({@link #fused}); with dropout the composite
- * ({@link #composite}), the fused kernel's oracle.
+ * <p>{@link #attention} runs the composite ({@link #composite}: batched GEMMs, keeps the [.., Tq, Tk]
+ * probabilities). {@link #fused} runs {@link FusedAttention}, which never holds more than one key block
+ * of scores per query row; it supports no dropout, because its backward recomputes the probabilities and
+ * would have to regenerate the same dropout mask.
  *
  * <pre>{@code
  * Variable out = Sdpa.attention(q, k, v, pad, true, 0, 0.0, null);
@@ -48,15 +50,14 @@ public final class Sdpa {
         check(q, k, v, keyPadding);
         if (!(dropoutP >= 0 && dropoutP < 1)) throw new IllegalArgumentException("attention: dropoutP must be in [0, 1), got " + dropoutP);
         if (dropoutP > 0 && rng == null) throw new IllegalArgumentException("attention: dropoutP " + dropoutP + " needs an rng");
-        // the fused kernel recomputes probabilities in its backward; with dropout it would also have to
-        // regenerate the same mask there, so dropout takes the composite path whose graph keeps the mask
-        if (dropoutP == 0) return fused(q, k, v, keyPadding, causal, causalOffset, scale);
+        // the composite runs on the backend's GEMMs and is about 3x faster than the scalar fused kernel at
+        // batch 16, seq 256, d 384 (bench/RESULTS.md), so it is the default; fused() saves the score memory
         return composite(q, k, v, keyPadding, causal, causalOffset, scale, dropoutP, rng);
     }
 
     /**
      * The fused path ({@link FusedAttention}): blocked online-softmax forward, log-sum-exp backward; no
-     * [Tq, Tk] score matrix is kept.
+     * [Tq, Tk] score matrix is kept. No dropout (see the class documentation).
      */
     public static Variable fused(Variable q, Variable k, Variable v, Tensor keyPadding, boolean causal, int causalOffset, double scale) {
         check(q, k, v, keyPadding);
@@ -70,7 +71,7 @@ public final class Sdpa {
 
     /**
      * The composite path (matmul, masked softmax, dropout, matmul), which keeps the [.., Tq, Tk]
-     * probabilities; it is the oracle for the fused path and the path used with dropout.
+     * probabilities; it is also the oracle for the fused path.
      */
     public static Variable composite(Variable q, Variable k, Variable v, Tensor keyPadding, boolean causal, int causalOffset,
                                      double scale, double dropoutP, Rng rng) {

@@ -97,6 +97,22 @@ class MultiHeadAttentionTest {
     }
 
     @Test
+    void fusedKernelLayerMatchesNaiveAndCachedDecoding() {
+        int b = 2, t = 5, d = 8;
+        MultiHeadAttention m = layer(d, 4, 2, 50).withFusedKernel(true);
+        Tensor x = Tensor.randn(new Rng(51), DType.F64, b, t, d);
+        Tensor pad = AttentionMask.keyPadding(new int[] {5, 3}, t);
+        double[] got = m.forward(Variable.constant(x), pad, true).value().toDoubleArray();
+        assertArrayEquals(NaiveAttention.mha(m, x.toDoubleArray(), x.toDoubleArray(), b, t, t, pad.toBooleanArray(), true), got, 1e-10);
+        try (var g = Grad.disabled()) {
+            KvCache cache = new KvCache();
+            Tensor a = m.forward(Variable.constant(x.narrow(1, 0, 3)), pad.narrow(1, 0, 3), cache).value();
+            Tensor c = m.forward(Variable.constant(x.narrow(1, 3, 2)), pad, cache).value();
+            assertArrayEquals(got, Tensor.concat(1, a, c).toDoubleArray(), 1e-12);
+        }
+    }
+
+    @Test
     void rejectsBadConfiguration() {
         assertThrows(IllegalArgumentException.class, () -> layer(8, 3, 1, 1));
         assertThrows(IllegalArgumentException.class, () -> layer(8, 4, 3, 1));
