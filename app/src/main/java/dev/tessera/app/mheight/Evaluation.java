@@ -1,0 +1,68 @@
+package dev.tessera.app.mheight;
+
+import java.util.Map;
+import java.util.TreeMap;
+
+/** Macro (group-balanced) and row-weighted log2-MSE per (n, k, m) group, beside the per-group-constant baseline. */
+public final class Evaluation {
+    private Evaluation() {
+    }
+
+    /** Result: model and baseline scores and the ratio of the macro scores. */
+    public record Result(double macro, double weighted, double baseMacro, double baseWeighted, String table) {
+        /** Model macro MSE / baseline macro MSE. */
+        public double ratio() {
+            return macro / baseMacro;
+        }
+    }
+
+    /** Per-group mean of log2 h (the constant baseline), keyed by {@link Rows#group(int)}. */
+    public static Map<Integer, Double> groupMeans(Rows rows) {
+        Map<Integer, double[]> acc = new TreeMap<>();
+        for (int i = 0; i < rows.size(); i++) {
+            double[] a = acc.computeIfAbsent(rows.group(i), g -> new double[2]);
+            a[0] += rows.log2h()[i];
+            a[1]++;
+        }
+        Map<Integer, Double> means = new TreeMap<>();
+        acc.forEach((g, a) -> means.put(g, a[0] / a[1]));
+        return means;
+    }
+
+    /** Scores predictions {@code pred} (log2) on {@code rows} against the baseline {@code means}. */
+    public static Result evaluate(Rows rows, double[] pred, Map<Integer, Double> means) {
+        double all = 0;
+        for (double v : means.values()) all += v;
+        double fallback = means.isEmpty() ? 0 : all / means.size();
+        Map<Integer, double[]> acc = new TreeMap<>();   // [count, model SE, baseline SE]
+        for (int i = 0; i < rows.size(); i++) {
+            int g = rows.group(i);
+            double y = rows.log2h()[i];
+            double base = means.getOrDefault(g, fallback);
+            double[] a = acc.computeIfAbsent(g, x -> new double[3]);
+            a[0]++;
+            a[1] += (pred[i] - y) * (pred[i] - y);
+            a[2] += (base - y) * (base - y);
+        }
+        StringBuilder sb = new StringBuilder(String.format("%4s %4s %4s %8s %10s %10s %7s%n", "n", "k", "m", "rows", "model", "baseline", "ratio"));
+        double macro = 0, baseMacro = 0, se = 0, bse = 0, count = 0;
+        for (var e : acc.entrySet()) {
+            int g = e.getKey();
+            double[] a = e.getValue();
+            double mm = a[1] / a[0], bb = a[2] / a[0];
+            macro += mm;
+            baseMacro += bb;
+            se += a[1];
+            bse += a[2];
+            count += a[0];
+            sb.append(String.format("%4d %4d %4d %8d %10.4f %10.4f %7.3f%n", g / 10000, g / 100 % 100, g % 100, (long) a[0], mm, bb, mm / bb));
+        }
+        int groups = Math.max(1, acc.size());
+        macro /= groups;
+        baseMacro /= groups;
+        double w = se / Math.max(1, count), bw = bse / Math.max(1, count);
+        sb.append(String.format("macro log2-MSE %.4f (baseline %.4f, ratio %.3f); row-weighted %.4f (baseline %.4f, ratio %.3f)%n", macro, baseMacro,
+                macro / baseMacro, w, bw, w / bw));
+        return new Result(macro, w, baseMacro, bw, sb.toString());
+    }
+}
