@@ -70,7 +70,7 @@ public final class TrainCommand implements Callable<Integer> {
             };
             if (tta < 1) throw new IllegalArgumentException("--tta must be >= 1");
             long t0 = System.nanoTime();
-            long nRows = rows != null ? rows : ref ? 1_000_000 : 60_000;
+            long nRows = rows != null ? rows : ref ? 1_000_000 : 120_000;
             long nEval = evalRows != null ? evalRows : ref ? 50_000 : 6_000;
             MHeightConfig cfg = ref ? MHeightConfig.reference() : MHeightConfig.defaults();
             Path trainDir = Rows.generate(dataRoot.resolve("mheight-intscale-n9-seed636-rows" + nRows), CodeSampler.Kind.INTSCALE, 636, nRows, 0.05);
@@ -78,7 +78,7 @@ public final class TrainCommand implements Callable<Integer> {
             Path int100Dir = Rows.generate(dataRoot.resolve("mheight-int100-n9-seed9002-rows" + nEval), CodeSampler.Kind.INT100, 9002, nEval, 0.0);
             Rows train = Rows.load(trainDir, MHeightDataset.Split.TRAIN);
             Rows val = Rows.load(trainDir, MHeightDataset.Split.VAL);
-            long mainSteps = epochs != null ? Math.max(1, Math.round(epochs * train.size() / batch)) : steps != null ? steps : ref ? 40_000 : 1_500;
+            long mainSteps = epochs != null ? Math.max(1, Math.round(epochs * train.size() / batch)) : steps != null ? steps : ref ? 40_000 : 2_000;
             MHeightModel model = MHeightModel.create(cfg);
             System.out.printf("train mheight (preset %s): %,d parameters, %d train rows, %d val rows, %d main steps, batch %d%n", preset,
                     model.numParameters(), train.size(), val.size(), mainSteps, batch);

@@ -40,6 +40,25 @@ public record Rows(int[] n, int[] k, int[] m, double[][] p, double[] log2h) {
         return new Rows(nn, kk, mm, pp, yy);
     }
 
+    /** Rows from course samples; labels are log2 of {@code heights} (or NaN when null). */
+    public static Rows fromSamples(java.util.List<dev.tessera.lp.pickle.CoursePickles.Sample> samples, double[] heights) {
+        int b = samples.size();
+        int[] nn = new int[b], kk = new int[b], mm = new int[b];
+        double[][] pp = new double[b][];
+        double[] yy = new double[b];
+        for (int i = 0; i < b; i++) {
+            var s = samples.get(i);
+            nn[i] = s.n();
+            kk[i] = s.k();
+            mm[i] = s.m();
+            int r = s.n() - s.k();
+            pp[i] = new double[s.k() * r];
+            for (int a = 0; a < s.k(); a++) System.arraycopy(s.p()[a], 0, pp[i], a * r, r);
+            yy[i] = heights == null ? Double.NaN : Math.log(heights[i]) / Math.log(2);
+        }
+        return new Rows(nn, kk, mm, pp, yy);
+    }
+
     /** Loads one split of a dataset folder. */
     public static Rows load(Path dir, MHeightDataset.Split split) throws IOException {
         MHeightDataset ds = MHeightDataset.open(dir);
