@@ -271,8 +271,8 @@ public final class Tensor {
 
     /** Elements in row-major order as floats (converting from the dtype). */
     public float[] toFloatArray() {
-        Object a = to(DType.F32).backend().toArray(to(DType.F32));
-        return (float[]) a;
+        Tensor t = to(DType.F32);
+        return (float[]) t.backend().toArray(t);
     }
 
     /** Elements in row-major order as doubles. */
@@ -550,11 +550,7 @@ public final class Tensor {
 
     /** {@code this[...] = src} with src broadcast to this shape and converted to this dtype. */
     public Tensor copyFrom(Tensor src) {
-        checkSameDevice("copyFrom", src);
-        Shape.broadcast("copyFrom", src.shape, shape);
-        if (!Shape.same(Shape.broadcast("copyFrom", src.shape, shape), shape)) {
-            throw new IllegalArgumentException("copyFrom: source " + Shape.str(src.shape) + " does not broadcast to " + Shape.str(shape));
-        }
+        requireBroadcastsHere("copyFrom", src);
         backend().copyInPlace(this, src);
         return this;
     }
@@ -566,12 +562,17 @@ public final class Tensor {
 
     /** {@code this += alpha * src} (src broadcast to this shape). */
     public Tensor addInPlace(Tensor src, double alpha) {
-        checkSameDevice("addInPlace", src);
-        if (!Shape.same(Shape.broadcast("addInPlace", src.shape, shape), shape)) {
-            throw new IllegalArgumentException("addInPlace: source " + Shape.str(src.shape) + " does not broadcast to " + Shape.str(shape));
-        }
+        requireBroadcastsHere("addInPlace", src);
         backend().addInPlace(this, src, alpha);
         return this;
+    }
+
+    /** Checks that {@code src} is on this device and broadcasts to this tensor's shape (in-place ops). */
+    private void requireBroadcastsHere(String op, Tensor src) {
+        checkSameDevice(op, src);
+        if (!Shape.same(Shape.broadcast(op, src.shape, shape), shape)) {
+            throw new IllegalArgumentException(op + ": source " + Shape.str(src.shape) + " does not broadcast to " + Shape.str(shape));
+        }
     }
 
     /** {@code this *= s}. */
