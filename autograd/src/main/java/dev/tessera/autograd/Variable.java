@@ -276,7 +276,7 @@ public final class Variable {
     public Variable expm1() { return ElementwiseRules.expm1(this); }
     /** Error function. */
     public Variable erf() { return ElementwiseRules.erf(this); }
-    /** Clamps to [lo, hi]; the gradient passes where lo <= x <= hi. */
+    /** Clamps to [lo, hi]; the gradient passes where {@code lo <= x <= hi}. */
     public Variable clamp(double lo, double hi) { return ElementwiseRules.clamp(this, lo, hi); }
 
     /** {@code cond ? a : b} with broadcasting; cond is a BOOL tensor. */

@@ -108,7 +108,7 @@ public final class Geometry {
         return r;
     }
 
-    /** True when every operand walks memory contiguously from its offset (rank <= 1, stride 1). */
+    /** True when every operand walks memory contiguously from its offset (rank {@code <= 1}, stride 1). */
     public boolean contiguous() {
         if (shape.length == 0) return true;
         if (shape.length > 1) return false;
