@@ -76,6 +76,30 @@ public final class SparseMoE extends Module implements Layer {
     private final AuxFreeBalancer balancer;
     private Variable lastAux;
     private MoeStats lastStats;
+    private double evalCapacityFactor = Double.NaN;
+    private volatile RoutingListener routingListener;
+
+    /**
+     * Observer of the routing decisions of each token-choice forward (for example a trace recorder,
+     * {@code dev.tessera.moe.trace.TraceRecorder}). It is called on the forward's thread after the
+     * experts are chosen and before they run, in training and in inference alike; it must only read
+     * its arguments (the layer uses them afterwards). Expert-choice forwards are not reported: their
+     * tokens have no fixed number of experts.
+     */
+    @FunctionalInterface
+    public interface RoutingListener {
+        /**
+         * One forward's routing.
+         *
+         * @param layer  the layer that routed
+         * @param input  the layer input as {@code [T, d]}, in the input's dtype
+         * @param choice {@code [T * k]}: entry {@code t * k + j} is the j-th chosen expert of token t
+         *               (before capacity drops)
+         * @param gates  {@code [T * k]}: the gate weights (chosen probabilities renormalized to sum 1)
+         * @param plan   the dispatch: which assignments the capacity kept
+         */
+        void onRouting(SparseMoE layer, Tensor input, int[] choice, Tensor gates, Dispatch plan);
+    }
 
     /** A layer {@code dModel -> dModel} with experts of hidden width {@code hidden}. */
     public SparseMoE(int dModel, int hidden, Options options, DType dtype, Rng rng) {
@@ -98,6 +122,25 @@ public final class SparseMoE extends Module implements Layer {
     /** The batched experts. */
     public ExpertFfn experts() {
         return experts;
+    }
+
+    /**
+     * Sets the capacity factor of token-choice routing in eval mode ({@code <= 0}: dropless); by default
+     * eval uses the training factor. Inference usually runs dropless, so that a token's output does not
+     * depend on the other tokens of its batch (and cached decoding equals full recompute). Returns this.
+     */
+    public SparseMoE withEvalCapacityFactor(double cf) {
+        if (options.routerKind() == RouterKind.EXPERT_CHOICE) {
+            throw new IllegalArgumentException("SparseMoE.withEvalCapacityFactor: expert-choice routing has no token-choice capacity to override");
+        }
+        if (Double.isNaN(cf)) throw new IllegalArgumentException("SparseMoE.withEvalCapacityFactor: cf is NaN");
+        this.evalCapacityFactor = cf;
+        return this;
+    }
+
+    /** The capacity factor the next forward uses (the eval override in eval mode when set). */
+    public double activeCapacityFactor() {
+        return !isTraining() && !Double.isNaN(evalCapacityFactor) ? evalCapacityFactor : options.capacityFactor();
     }
 
     /** The auxiliary-loss-free balancer, or null when {@code biasGamma == 0}. */
@@ -126,7 +169,7 @@ public final class SparseMoE extends Module implements Layer {
             for (int i = 0; i < scores.length; i++) scores[i] += b[i % e];
         }
         int[] choice = Routing.topK(scores, t, e, k);
-        int capacity = Dispatch.capacity(options.capacityFactor(), k, t, e);
+        int capacity = Dispatch.capacity(activeCapacityFactor(), k, t, e);
         Dispatch plan;
         if (options.dropPolicy() == DropPolicy.PROBABILITY) {
             double[] priority = new double[t * k];
@@ -145,6 +188,8 @@ public final class SparseMoE extends Module implements Layer {
         Variable sel = probs.gather(1, Tensor.of(choice, t, k));
         Variable gates = sel.div(sel.sumKeepDims(1)).reshape(t * k);
         if (gates.dtype() != x.dtype()) gates = gates.to(x.dtype());
+        RoutingListener listener = routingListener;
+        if (listener != null) listener.onRouting(this, x2.value(), choice, gates.value(), plan);
 
         return combine(x, x2, plan, gates, t);
     }
@@ -176,6 +221,19 @@ public final class SparseMoE extends Module implements Layer {
         Variable wk = gates.indexSelect(0, Tensor.of(plan.keptChoice(), n)).unsqueeze(1);
         Variable y = Variable.indexAdd(new int[] {t, d}, 0, Tensor.of(plan.keptToken(), n), hk.mul(wk));
         return y.reshape(xs);
+    }
+
+    /**
+     * Sets the routing observer ({@code null} removes it). A null listener costs one field read per
+     * forward and changes nothing else.
+     */
+    public void setRoutingListener(RoutingListener listener) {
+        this.routingListener = listener;
+    }
+
+    /** The routing observer, or null. */
+    public RoutingListener routingListener() {
+        return routingListener;
     }
 
     /** The auxiliary loss of the last forward (balance loss + z-loss; zero when both are off). */

@@ -106,10 +106,51 @@ public final class LinearAttention extends Module {
         } else {
             Variable s = fk.unsqueeze(4).mul(v.unsqueeze(3)).cumsum(2);          // [B, Hkv, T, D, Dv] prefix states
             Variable z = fk.cumsum(2);                                           // [B, Hkv, T, D]
-            Variable qg = fq.reshape(b, hkv, g, tq, d).unsqueeze(4);             // [B, Hkv, G, T, 1, D]
-            num = qg.matmul(s.unsqueeze(2));                                     // [B, Hkv, G, T, 1, Dv]
-            den = qg.matmul(z.unsqueeze(2).unsqueeze(5));                        // [B, Hkv, G, T, 1, 1]
+            return readout(fq, s, z, g);
         }
         return num.div(den.maximum(TINY)).reshape(b, h, tq, dv);
+    }
+
+    /**
+     * Causal read-out {@code phi(q_t)^T S_t / phi(q_t)^T z_t} of feature-mapped queries fq [B, H, T, D]
+     * against prefix states s [B, Hkv, T, D, Dv] and z [B, Hkv, T, D]; returns [B, H, T, Dv].
+     */
+    private static Variable readout(Variable fq, Variable s, Variable z, int g) {
+        int b = fq.dim(0), h = fq.dim(1), t = fq.dim(2), d = fq.dim(3), hkv = s.dim(1), dv = s.dim(4);
+        Variable qg = fq.reshape(b, hkv, g, t, d).unsqueeze(4);                  // [B, Hkv, G, T, 1, D]
+        Variable num = qg.matmul(s.unsqueeze(2));                                // [B, Hkv, G, T, 1, Dv]
+        Variable den = qg.matmul(z.unsqueeze(2).unsqueeze(5));                   // [B, Hkv, G, T, 1, 1]
+        return num.div(den.maximum(TINY)).reshape(b, h, t, dv);
+    }
+
+    /**
+     * Causal self-attention step with a recurrent state: x [B, Tnew, dModel] continues the sequence whose
+     * running sums are in {@code state}; the sums are extended by the new positions. The running sums are
+     * accumulated in the same order as the prefix sums of the full causal forward, so the result equals
+     * the matching rows of {@link #forward(Variable, Tensor, boolean) forward(x, null, true)} over the whole
+     * sequence. No key padding; no gradient flows into the state (decoding).
+     */
+    public Variable forward(Variable x, LinearAttentionState state) {
+        if (x.rank() != 3 || x.dim(2) != dModel) {
+            throw new IllegalArgumentException("LinearAttention: x must be [B, T, " + dModel + "], got " + Shape.str(x.shape()));
+        }
+        Objects.requireNonNull(state, "LinearAttention.forward: state is null");
+        int b = x.dim(0), t = x.dim(1);
+        Variable fq = wq.forward(x).reshape(b, t, heads, headDim).permute(0, 2, 1, 3).elu().add(1.0);
+        Variable fk = wk.forward(x).reshape(b, t, kvHeads, headDim).permute(0, 2, 1, 3).elu().add(1.0);
+        Variable v = wv.forward(x).reshape(b, t, kvHeads, headDim).permute(0, 2, 1, 3);
+        Variable kv = fk.unsqueeze(4).mul(v.unsqueeze(3));                      // [B, Hkv, T, D, Dv]
+        Variable s, z;
+        if (state.length() == 0) {
+            s = kv.cumsum(2);
+            z = fk.cumsum(2);
+        } else {
+            // the carried sums enter as position "-1" of the prefix sums: the same left-to-right order as the full forward
+            s = Variable.concat(2, Variable.constant(state.sums()).unsqueeze(2), kv).cumsum(2).narrow(2, 1, t);
+            z = Variable.concat(2, Variable.constant(state.normalizer()).unsqueeze(2), fk).cumsum(2).narrow(2, 1, t);
+        }
+        state.advance(s.select(2, t - 1).value(), z.select(2, t - 1).value(), t);
+        Variable o = readout(fq, s, z, heads / kvHeads);
+        return wo.forward(o.permute(0, 2, 1, 3).reshape(b, t, dModel));
     }
 }

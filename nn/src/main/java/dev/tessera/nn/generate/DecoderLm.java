@@ -22,7 +22,7 @@ import dev.tessera.tensor.Tensor;
  * Variable logits = lm.forward(tokens);   // tokens I32 [B, T] -> [B, T, 100]
  * }</pre>
  */
-public final class DecoderLm extends Module implements CausalLm {
+public final class DecoderLm extends Module implements CausalLm<KvCache[]> {
     private final Embedding embed;
     private final LearnedPositions pos;
     private final Decoder decoder;
@@ -59,9 +59,14 @@ public final class DecoderLm extends Module implements CausalLm {
         }
     }
 
-    @Override
+    /** One empty {@link KvCache} per layer. */
     public KvCache[] newCaches() {
         return decoder.newCaches();
+    }
+
+    @Override
+    public KvCache[] newCache() {
+        return newCaches();
     }
 
     @Override

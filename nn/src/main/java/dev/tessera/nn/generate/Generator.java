@@ -1,14 +1,13 @@
 package dev.tessera.nn.generate;
 
-import dev.tessera.nn.attention.KvCache;
 import dev.tessera.tensor.Tensor;
 import java.util.Arrays;
 
 /**
- * Autoregressive generation. Expanding context feeds the whole history (with the KV cache: the prompt
- * once, then one token per step; the tokens are identical to full recompute). Sliding window keeps the
- * last {@code window} tokens and recomputes them each step from position 0, since cached keys were
- * computed at positions that no longer exist in the shifted window.
+ * Autoregressive generation. Expanding context feeds the whole history (with the model's cache, KV or
+ * recurrent state: the prompt once, then one token per step; the tokens are identical to full
+ * recompute). Sliding window keeps the last {@code window} tokens and recomputes them each step from
+ * position 0, since cached keys were computed at positions that no longer exist in the shifted window.
  *
  * <pre>{@code
  * int[] out = Generator.expanding(lm, prompt, 20, Sampler.greedy(), true);
@@ -18,18 +17,18 @@ public final class Generator {
     private Generator() {}
 
     /** Generates {@code maxNew} tokens after {@code prompt}, the whole history as context; returns only the new tokens. */
-    public static int[] expanding(CausalLm lm, int[] prompt, int maxNew, Sampler sampler, boolean useCache) {
+    public static <C> int[] expanding(CausalLm<C> lm, int[] prompt, int maxNew, Sampler sampler, boolean useCache) {
         check(prompt, maxNew);
         if (prompt.length + maxNew - 1 > lm.maxContext()) {
             throw new IllegalArgumentException("generate: prompt " + prompt.length + " + " + maxNew + " new tokens exceed the model context "
                     + lm.maxContext() + " (use a sliding window)");
         }
         int[] seq = Arrays.copyOf(prompt, prompt.length + maxNew);
-        KvCache[] caches = useCache ? lm.newCaches() : null;
+        C cache = useCache ? lm.newCache() : null;
         int[] feed = prompt;
         for (int i = 0; i < maxNew; i++) {
             int len = prompt.length + i;
-            Tensor logits = useCache ? lm.logits(feed, caches) : lm.logits(Arrays.copyOf(seq, len));
+            Tensor logits = useCache ? lm.logits(feed, cache) : lm.logits(Arrays.copyOf(seq, len));
             seq[len] = sampler.next(logits.select(0, logits.dim(0) - 1).toDoubleArray());
             feed = new int[] {seq[len]};
         }
@@ -37,7 +36,7 @@ public final class Generator {
     }
 
     /** Generates {@code maxNew} tokens, each from the last {@code window} tokens only; returns the new tokens. */
-    public static int[] slidingWindow(CausalLm lm, int[] prompt, int maxNew, int window, Sampler sampler) {
+    public static int[] slidingWindow(CausalLm<?> lm, int[] prompt, int maxNew, int window, Sampler sampler) {
         check(prompt, maxNew);
         if (window <= 0 || window > lm.maxContext()) {
             throw new IllegalArgumentException("generate: window must be in [1, " + lm.maxContext() + "], got " + window);
