@@ -40,6 +40,7 @@ public interface Backend {
     void fillNormalInPlace(Tensor dst, Rng rng, double mean, double std);
 
     // ---- elementwise
+    /** Elementwise {@code op(x)} into a new contiguous tensor of x's shape and dtype. */
     Tensor unary(UnaryOp op, Tensor x);
 
     /** Broadcast binary op; the result has the broadcast shape and the promoted dtype (BOOL for comparisons). */
@@ -72,6 +73,7 @@ public interface Backend {
     Tensor matmul(Tensor a, Tensor b, int[] outShape);
 
     // ---- shape ops that copy
+    /** Concatenates {@code parts} (same dtype, equal shapes except along {@code axis}) into a new tensor of {@code outShape}. */
     Tensor concat(Tensor[] parts, int axis, int[] outShape);
 
     /** Constant padding: {@code pads[2*i]} before and {@code pads[2*i+1]} after dimension i. */
@@ -106,8 +108,10 @@ public interface Backend {
     Tensor bincount(Tensor x, int minLength);
 
     // ---- fused ops (forward and the backward kernels autograd needs)
+    /** Softmax along {@code dim}, computed with the row maximum subtracted. */
     Tensor softmax(Tensor x, int dim);
 
+    /** Log-softmax along {@code dim}: {@code x - logsumexp(x)}. */
     Tensor logSoftmax(Tensor x, int dim);
 
     /** Given y = softmax(x) and dL/dy, returns dL/dx. */

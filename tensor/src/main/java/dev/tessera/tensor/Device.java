@@ -9,10 +9,21 @@ package dev.tessera.tensor;
  */
 public record Device(Kind kind, int index) {
     /** Device families. */
-    public enum Kind { CPU, CUDA }
+    public enum Kind {
+        /** The host processor; tensors live in Java heap arrays. */
+        CPU,
+        /** An NVIDIA GPU; tensors live in device memory. */
+        CUDA
+    }
 
     private static final Device CPU = new Device(Kind.CPU, 0);
 
+    /**
+     * Validates the index: non-negative, and 0 for the CPU.
+     *
+     * @param kind the device family
+     * @param index the device ordinal (0 for the CPU)
+     */
     public Device {
         if (index < 0) throw new IllegalArgumentException("device: index must be >= 0, got " + index);
         if (kind == Kind.CPU && index != 0) throw new IllegalArgumentException("device: the CPU has index 0, got " + index);

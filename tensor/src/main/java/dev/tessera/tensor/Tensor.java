@@ -224,10 +224,12 @@ public final class Tensor {
         return Shape.numel(shape);
     }
 
+    /** The element type, taken from the storage. */
     public DType dtype() {
         return storage.dtype();
     }
 
+    /** The device holding the storage. */
     public Device device() {
         return storage.device();
     }
@@ -601,18 +603,31 @@ public final class Tensor {
         return backend().unary(op, this);
     }
 
+    /** Elementwise {@code -x}. */
     public Tensor neg() { return unary(UnaryOp.NEG); }
+    /** Elementwise {@code e^x}. */
     public Tensor exp() { return unary(UnaryOp.EXP); }
+    /** Elementwise natural logarithm ({@code -inf} at 0, NaN below). */
     public Tensor log() { return unary(UnaryOp.LOG); }
+    /** Elementwise square root. */
     public Tensor sqrt() { return unary(UnaryOp.SQRT); }
+    /** Elementwise {@code 1 / sqrt(x)}. */
     public Tensor rsqrt() { return unary(UnaryOp.RSQRT); }
+    /** Elementwise absolute value. */
     public Tensor abs() { return unary(UnaryOp.ABS); }
+    /** Elementwise {@code x * x}. */
     public Tensor square() { return unary(UnaryOp.SQUARE); }
+    /** Elementwise {@code 1 / x}. */
     public Tensor reciprocal() { return unary(UnaryOp.RECIPROCAL); }
+    /** Elementwise sine. */
     public Tensor sin() { return unary(UnaryOp.SIN); }
+    /** Elementwise cosine. */
     public Tensor cos() { return unary(UnaryOp.COS); }
+    /** Elementwise hyperbolic tangent. */
     public Tensor tanh() { return unary(UnaryOp.TANH); }
+    /** Elementwise logistic function {@code 1 / (1 + e^-x)}, evaluated without overflow. */
     public Tensor sigmoid() { return unary(UnaryOp.SIGMOID); }
+    /** Elementwise {@code max(x, 0)}; NaN stays NaN. */
     public Tensor relu() { return unary(UnaryOp.RELU); }
     /** Exact GELU, x * Phi(x). */
     public Tensor gelu() { return unary(UnaryOp.GELU); }
@@ -620,13 +635,21 @@ public final class Tensor {
     public Tensor geluTanh() { return unary(UnaryOp.GELU_TANH); }
     /** ELU with alpha = 1. */
     public Tensor elu() { return unary(UnaryOp.ELU); }
+    /** Elementwise SiLU (swish), {@code x * sigmoid(x)}. */
     public Tensor silu() { return unary(UnaryOp.SILU); }
+    /** Elementwise sign: -1, 0 or 1. */
     public Tensor sign() { return unary(UnaryOp.SIGN); }
+    /** Elementwise floor. */
     public Tensor floor() { return unary(UnaryOp.FLOOR); }
+    /** Elementwise ceiling. */
     public Tensor ceil() { return unary(UnaryOp.CEIL); }
+    /** Elementwise rounding to the nearest integer, ties to even (like {@code torch.round}). */
     public Tensor round() { return unary(UnaryOp.ROUND); }
+    /** Elementwise {@code log(1 + x)}, accurate near 0. */
     public Tensor log1p() { return unary(UnaryOp.LOG1P); }
+    /** Elementwise {@code e^x - 1}, accurate near 0. */
     public Tensor expm1() { return unary(UnaryOp.EXPM1); }
+    /** Elementwise error function. */
     public Tensor erf() { return unary(UnaryOp.ERF); }
 
     /** Broadcast binary operation; operands are promoted to a common dtype. */
@@ -644,22 +667,35 @@ public final class Tensor {
         return r;
     }
 
+    /** Broadcast {@code this + o}. */
     public Tensor add(Tensor o) { return binary(BinaryOp.ADD, o); }
+    /** Broadcast {@code this - o}. */
     public Tensor sub(Tensor o) { return binary(BinaryOp.SUB, o); }
+    /** Broadcast {@code this * o}. */
     public Tensor mul(Tensor o) { return binary(BinaryOp.MUL, o); }
+    /** Broadcast {@code this / o} (integer operands divide in F32). */
     public Tensor div(Tensor o) { return binary(BinaryOp.DIV, o); }
     /** Elementwise maximum (NaN propagates). */
     public Tensor maximum(Tensor o) { return binary(BinaryOp.MAX, o); }
     /** Elementwise minimum (NaN propagates). */
     public Tensor minimum(Tensor o) { return binary(BinaryOp.MIN, o); }
+    /** Broadcast {@code this ^ o} (integer operands compute in F32). */
     public Tensor pow(Tensor o) { return binary(BinaryOp.POW, o); }
+    /** Broadcast {@code this == o} as a BOOL tensor. */
     public Tensor eq(Tensor o) { return binary(BinaryOp.EQ, o); }
+    /** Broadcast {@code this != o} as a BOOL tensor. */
     public Tensor ne(Tensor o) { return binary(BinaryOp.NE, o); }
+    /** Broadcast {@code this < o} as a BOOL tensor. */
     public Tensor lt(Tensor o) { return binary(BinaryOp.LT, o); }
+    /** Broadcast {@code this <= o} as a BOOL tensor. */
     public Tensor le(Tensor o) { return binary(BinaryOp.LE, o); }
+    /** Broadcast {@code this > o} as a BOOL tensor. */
     public Tensor gt(Tensor o) { return binary(BinaryOp.GT, o); }
+    /** Broadcast {@code this >= o} as a BOOL tensor. */
     public Tensor ge(Tensor o) { return binary(BinaryOp.GE, o); }
+    /** Broadcast logical and (nonzero is true) as a BOOL tensor. */
     public Tensor and(Tensor o) { return binary(BinaryOp.AND, o); }
+    /** Broadcast logical or (nonzero is true) as a BOOL tensor. */
     public Tensor or(Tensor o) { return binary(BinaryOp.OR, o); }
 
     /** {@code this op s}, keeping this tensor's dtype for floats (ints compute in F32 for DIV/POW). */
@@ -690,18 +726,31 @@ public final class Tensor {
         return backend().binaryScalar(op, this, s, true);
     }
 
+    /** {@code this + s}. */
     public Tensor add(double s) { return binary(BinaryOp.ADD, s); }
+    /** {@code this - s}. */
     public Tensor sub(double s) { return binary(BinaryOp.SUB, s); }
+    /** {@code this * s}. */
     public Tensor mul(double s) { return binary(BinaryOp.MUL, s); }
+    /** {@code this / s}. */
     public Tensor div(double s) { return binary(BinaryOp.DIV, s); }
+    /** {@code this ^ s}. */
     public Tensor pow(double s) { return binary(BinaryOp.POW, s); }
+    /** Elementwise {@code max(this, s)} (NaN propagates). */
     public Tensor maximum(double s) { return binary(BinaryOp.MAX, s); }
+    /** Elementwise {@code min(this, s)} (NaN propagates). */
     public Tensor minimum(double s) { return binary(BinaryOp.MIN, s); }
+    /** {@code this == s} as a BOOL tensor. */
     public Tensor eq(double s) { return binary(BinaryOp.EQ, s); }
+    /** {@code this != s} as a BOOL tensor. */
     public Tensor ne(double s) { return binary(BinaryOp.NE, s); }
+    /** {@code this < s} as a BOOL tensor. */
     public Tensor lt(double s) { return binary(BinaryOp.LT, s); }
+    /** {@code this <= s} as a BOOL tensor. */
     public Tensor le(double s) { return binary(BinaryOp.LE, s); }
+    /** {@code this > s} as a BOOL tensor. */
     public Tensor gt(double s) { return binary(BinaryOp.GT, s); }
+    /** {@code this >= s} as a BOOL tensor. */
     public Tensor ge(double s) { return binary(BinaryOp.GE, s); }
     /** {@code s - this}. */
     public Tensor rsub(double s) { return rbinary(BinaryOp.SUB, s); }
@@ -762,14 +811,23 @@ public final class Tensor {
     public Tensor sum(int... axes) { return reduce(ReduceOp.SUM, axes, false); }
     /** Sum keeping reduced dims as size 1. */
     public Tensor sumKeepDims(int... axes) { return reduce(ReduceOp.SUM, axes, true); }
+    /** Mean over the given axes (all when none), dropping them; integer tensors average in F32. */
     public Tensor mean(int... axes) { return reduce(ReduceOp.MEAN, axes, false); }
+    /** Mean keeping reduced dims as size 1. */
     public Tensor meanKeepDims(int... axes) { return reduce(ReduceOp.MEAN, axes, true); }
+    /** Maximum over the given axes (all when none), dropping them; a reduced axis of size 0 is an error. */
     public Tensor max(int... axes) { return reduce(ReduceOp.MAX, axes, false); }
+    /** Maximum keeping reduced dims as size 1. */
     public Tensor maxKeepDims(int... axes) { return reduce(ReduceOp.MAX, axes, true); }
+    /** Minimum over the given axes (all when none), dropping them; a reduced axis of size 0 is an error. */
     public Tensor min(int... axes) { return reduce(ReduceOp.MIN, axes, false); }
+    /** Minimum keeping reduced dims as size 1. */
     public Tensor minKeepDims(int... axes) { return reduce(ReduceOp.MIN, axes, true); }
+    /** Product over the given axes (all when none), dropping them. */
     public Tensor prod(int... axes) { return reduce(ReduceOp.PROD, axes, false); }
+    /** {@code log(sum(exp(x)))} over the given axes, computed stably (max subtracted first). */
     public Tensor logsumexp(int... axes) { return reduce(ReduceOp.LOGSUMEXP, axes, false); }
+    /** Log-sum-exp keeping reduced dims as size 1. */
     public Tensor logsumexpKeepDims(int... axes) { return reduce(ReduceOp.LOGSUMEXP, axes, true); }
     /** Index of the first maximum along {@code axis} (I32). */
     public Tensor argmax(int axis) { return reduce(ReduceOp.ARGMAX, new int[] {axis}, false); }

@@ -8,8 +8,11 @@ package dev.tessera.kernels.cuda;
 public final class CudaException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** The failed function, e.g. {@code cuMemAlloc}. */
     private final String call;
+    /** The library's numeric status code. */
     private final int status;
+    /** The library's symbolic status name, e.g. {@code CUDA_ERROR_OUT_OF_MEMORY}. */
     private final String statusName;
 
     /** A failure of {@code call} with the library status {@code status}. */

@@ -73,7 +73,12 @@ public final class Nvrtc {
     }
 
     /** What to produce. */
-    public enum Output { CUBIN, PTX }
+    public enum Output {
+        /** Machine code for the exact architecture passed in the options. */
+        CUBIN,
+        /** PTX assembly, JIT-compiled by the driver at load time. */
+        PTX
+    }
 
     /**
      * Compiles {@code source} (named {@code name} in messages) with in-memory {@code headers}

@@ -17,7 +17,14 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class LeakDetector {
     /** What to do about collected blocks. */
-    public enum Mode { OFF, COUNT, TRACE }
+    public enum Mode {
+        /** Collected blocks are freed silently. */
+        OFF,
+        /** Collected blocks are counted and the first one is logged. */
+        COUNT,
+        /** Every allocation records its stack; every collected block is logged with it. */
+        TRACE
+    }
 
     private static final System.Logger LOG = System.getLogger("dev.tessera.kernels.memory");
     private static final int KEPT_REPORTS = 64;

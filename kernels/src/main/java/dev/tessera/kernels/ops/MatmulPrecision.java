@@ -9,7 +9,12 @@ import java.util.Locale;
  * {@code -Dtessera.cuda.matmul=f32|tf32|bf16} or {@code CudaBackend.setMatmulPrecision}.
  */
 public enum MatmulPrecision {
-    F32, TF32, BF16;
+    /** Full float32 arithmetic (cuBLAS COMPUTE_32F). */
+    F32,
+    /** Tensor cores on TF32-rounded inputs with float accumulation. */
+    TF32,
+    /** Inputs rounded to bfloat16, float accumulation. */
+    BF16;
 
     /** The precision from {@code -Dtessera.cuda.matmul} (default F32). */
     public static MatmulPrecision fromProperty() {

@@ -19,7 +19,14 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class KernelModules {
     /** Where a module came from. */
-    public enum Origin { CACHE, NVRTC, PTX }
+    public enum Origin {
+        /** A CUBIN from the on-disk kernel cache. */
+        CACHE,
+        /** Compiled now by NVRTC for the device's architecture. */
+        NVRTC,
+        /** The compute_80 PTX shipped in the jar, JIT-compiled by the driver. */
+        PTX
+    }
 
     /** A loaded module. */
     public record Loaded(String name, MemorySegment module, Origin origin) {}

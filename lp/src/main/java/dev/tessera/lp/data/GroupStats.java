@@ -25,6 +25,9 @@ public final class GroupStats {
         double sum;
         double sumSq;
 
+        /** Only this class accumulates. */
+        Acc() {}
+
         /** Rows in the training split. */
         public long train() {
             return train;
@@ -53,6 +56,9 @@ public final class GroupStats {
     }
 
     private final TreeMap<Key, Acc> groups = new TreeMap<>();
+
+    /** Empty statistics; fill them with {@link #add} or {@link #merge}. */
+    public GroupStats() {}
 
     /** Adds one row. */
     public void add(int n, int k, int m, double log2h, boolean val) {

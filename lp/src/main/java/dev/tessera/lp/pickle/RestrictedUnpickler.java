@@ -30,6 +30,9 @@ public final class RestrictedUnpickler extends Unpickler {
     public static final class ArrayBuilder {
         private NdArray array;
 
+        /** Created by the unpickler for each {@code numpy.core.multiarray._reconstruct} call. */
+        ArrayBuilder() {}
+
         /** NumPy's ndarray state {@code (version, shape, dtype, is_fortran, rawdata)}. */
         public void __setstate__(Object[] state) {
             if (state.length != 5) throw new IllegalArgumentException("pickle: ndarray state has " + state.length + " fields, expected 5");

@@ -6,7 +6,9 @@ package dev.tessera.nn.data;
  */
 public final class DataLoaderException extends RuntimeException {
     private static final long serialVersionUID = 1L;
+    /** The epoch of the failed batch. */
     private final long epoch;
+    /** The batch's position within its epoch. */
     private final int position;
 
     /** A failure of batch {@code position} of {@code epoch}. */

@@ -41,6 +41,9 @@ public abstract class Optimizer {
     private long step;
 
     /**
+     * Registers the parameter groups and validates the defaults; subclasses add their own
+     * hyper-parameters.
+     *
      * @param groups      the parameter groups (unset lr / weight decay taken from the defaults)
      * @param lr          the default learning rate, also the reference for {@link #setLr}
      * @param weightDecay the default weight decay

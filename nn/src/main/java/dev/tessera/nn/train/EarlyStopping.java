@@ -36,6 +36,8 @@ public final class EarlyStopping {
     private boolean improved;
 
     /**
+     * A stopper that watches one metric.
+     *
      * @param mode     whether lower or higher is better
      * @param patience evaluations without improvement tolerated before stopping, {@code >= 1}
      * @param minDelta the smallest change that counts as an improvement, {@code >= 0}

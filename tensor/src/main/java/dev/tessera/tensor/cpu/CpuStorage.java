@@ -64,22 +64,27 @@ public final class CpuStorage implements Storage {
         return array;
     }
 
+    /** The carrier array of an F32 storage. */
     public float[] f32() {
         return (float[]) array;
     }
 
+    /** The carrier array of an F64 storage. */
     public double[] f64() {
         return (double[]) array;
     }
 
+    /** The carrier array of an I32 storage. */
     public int[] i32() {
         return (int[]) array;
     }
 
+    /** The carrier array of a BOOL storage (one byte per element, 0 or 1). */
     public byte[] bool() {
         return (byte[]) array;
     }
 
+    /** The carrier array of a BF16 storage (the upper 16 bits of each float). */
     public short[] bf16() {
         return (short[]) array;
     }
