@@ -63,7 +63,7 @@ public final class PredictorTrainer {
     public record Options(int hidden, double dropout, double lr, double weightDecay, int batch, int epochs, double valFraction, long seed,
                           Target target, int evalsPerEpoch, int evalBatch, List<Integer> top, List<Integer> coverage) {
         /** Hidden 256, dropout 0.1, AdamW lr 5e-5 and weight decay 0.01, batch 8, 10 epochs, 10 % validation, seed 0. */
-        public static final Options DEFAULT = new Options(256, 0.1, 5e-5, 0.01, 8, 10, 0.1, 0, Target.UNIFORM, 4, 1024, RoutingMetrics.TOP,
+        public static final Options DEFAULT = new Options(256, 0.1, 5e-5, 0.01, 8, 10, 0.1, 0, Target.UNIFORM, 8, 1024, RoutingMetrics.TOP,
                 RoutingMetrics.COVERAGE);
 
         /** Validates the ranges. */
