@@ -6,9 +6,7 @@ import dev.tessera.lp.CodeSampler;
 import dev.tessera.lp.CodeShape;
 import dev.tessera.lp.MHeight;
 import java.nio.file.Path;
-import java.util.Map;
-import java.util.SplittableRandom;
-import java.util.stream.IntStream;
+import java.util.*;
 
 void main(String[] args) {
     Path out = Path.of(args.length > 0 ? args[0] : "runs/examples/mheight");
@@ -21,6 +19,7 @@ void main(String[] args) {
     int[] n = new int[4 * matrices], k = new int[4 * matrices], m = new int[4 * matrices];
     double[][] p = new double[4 * matrices][];
     double[] log2h = new double[4 * matrices];
+    List<Integer> train = new ArrayList<>(), val = new ArrayList<>();
     for (int i = 0; i < matrices; i++) {
         int kk = 4 + i % 3, r = 9 - kk;
         double[] pm = new double[kk * r];
@@ -28,11 +27,13 @@ void main(String[] args) {
         double[] h = MHeight.profile(9, kk, CodeShape.unflatten(pm, kk, r));
         for (int mm = 2; mm <= r; mm++) {
             if (Double.isInfinite(h[mm])) continue;              // h_m is infinite from the minimum distance on
+            (i % 5 == 0 ? val : train).add(size);                 // every 5th matrix is held out, all its rows
             n[size] = 9; k[size] = kk; m[size] = mm; p[size] = pm; log2h[size++] = Math.log(h[mm]) / Math.log(2);
         }
     }
-    var split = new Rows(n, k, m, p, log2h).subset(IntStream.range(0, size).toArray()).splitByMatrix(0.2, 1);
-    IO.println(size + " labelled rows; " + split.train().size() + " train, " + split.val().size() + " validation (unseen matrices)");
+    var rows = new Rows(n, k, m, p, log2h);
+    Rows trainRows = rows.subset(train.stream().mapToInt(x -> x).toArray()), valRows = rows.subset(val.stream().mapToInt(x -> x).toArray());
+    IO.println(size + " labelled rows; " + trainRows.size() + " train, " + valRows.size() + " validation (unseen matrices)");
 
     // 2. The model: one token per column of P, a 2-layer Transformer encoder, masked mean pooling and a
     //    4-expert dense MoE head predicting log2 h. Config: dModel, heads, layers, ffHidden, experts, expertHidden, seed.
@@ -41,11 +42,11 @@ void main(String[] args) {
 
     // 3. Training: 200 main steps of batch 48 (AdamW, group-balanced MSE), then a hard-example booster and a cooldown.
     var trainer = new Trainer(model, Trainer.Options.of(200, 48), System.out);
-    trainer.fit(split.train(), split.val());
+    trainer.fit(trainRows, valRows);
 
     // 4. Evaluation on the unseen matrices, against predicting each (n, k, m) group's training mean.
-    double[] pred = Predictor.predict(model, split.val(), 1, 256);
-    var result = Evaluation.evaluate(split.val(), pred, Evaluation.groupMeans(split.train()));
+    double[] pred = Predictor.predict(model, valRows, 1, 256);
+    var result = Evaluation.evaluate(valRows, pred, Evaluation.groupMeans(trainRows));
     IO.println(result.table());
     IO.println(String.format("validation macro log2-MSE: model %.3f, baseline %.3f", result.macro(), result.baseMacro()));
 
