@@ -22,7 +22,7 @@ static int last_launch[8];
 static int last_proc_version;
 static uintptr_t next_virtual = (uintptr_t)1 << 46;
 static int sm_count = 132;
-typedef int (*emu_launch_fn)(const char *, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, void **);
+typedef int (*emu_launch_fn)(const char *, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, void **);
 static emu_launch_fn emu_launch;
 
 /* ---------------------------------------------------------------- control API */
@@ -244,7 +244,7 @@ CUresult CUDAAPI cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, 
         float *y = (float *)(uintptr_t)*(CUdeviceptr *)kernelParams[3];
         for (int i = 0; i < n; i++) y[i] = a * x[i] + y[i];
     } else if (emu_launch) {
-        int rc = emu_launch(fn->name, gx, gy, gz, bx, by, bz, kernelParams);
+        int rc = emu_launch(fn->name, gx, gy, gz, bx, by, bz, shared, kernelParams);
         if (rc == 500) return CUDA_ERROR_NOT_FOUND;
         if (rc != 0) return CUDA_ERROR_INVALID_VALUE;
     }

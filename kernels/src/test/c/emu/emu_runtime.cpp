@@ -8,6 +8,8 @@
 
 uint3 threadIdx, blockIdx, blockDim, gridDim;
 unsigned long long emu_slots[1024];
+unsigned emu_frag[1024][8];
+unsigned char* emu_dyn_smem;
 
 typedef const EmuKernel* (*EmuTable)();
 extern const EmuTable emu_module_tables[];
@@ -88,13 +90,17 @@ static void run_block_sync() {
 }
 
 extern "C" int emu_launch(const char* name, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
-                          unsigned bz, void** params) {
+                          unsigned bz, unsigned shared, void** params) {
     const EmuKernel* k = NULL;
     for (int m = 0; emu_module_tables[m] && !k; m++)
         for (const EmuKernel* e = emu_module_tables[m](); e->name; e++)
             if (strcmp(e->name, name) == 0) { k = e; break; }
     if (!k) return 500;
     if (by != 1 || bz != 1 || gz != 1 || bx > 1024) return 1;
+    if (shared > 0) {
+        emu_dyn_smem = (unsigned char*)aligned_alloc(16, (shared + 15) & ~15u);
+        memset(emu_dyn_smem, 0, shared);
+    }
     gridDim.x = gx; gridDim.y = gy; gridDim.z = 1;
     blockDim.x = bx; blockDim.y = 1; blockDim.z = 1;
     threadIdx.y = threadIdx.z = 0;
@@ -124,6 +130,10 @@ extern "C" int emu_launch(const char* name, unsigned gx, unsigned gy, unsigned g
         free(lane_ctx);
         free(lane_state);
         free(stacks);
+    }
+    if (shared > 0) {
+        free(emu_dyn_smem);
+        emu_dyn_smem = NULL;
     }
     return 0;
 }

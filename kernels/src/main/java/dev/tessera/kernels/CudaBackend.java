@@ -1,6 +1,7 @@
 package dev.tessera.kernels;
 
 import dev.tessera.kernels.memory.MemoryStats;
+import dev.tessera.kernels.ops.Attention;
 import dev.tessera.kernels.ops.Elementwise;
 import dev.tessera.kernels.ops.Fused;
 import dev.tessera.kernels.ops.Gpu;
@@ -46,6 +47,7 @@ public final class CudaBackend implements Backend {
     private final Indexing ix;
     private final Sorting sorting;
     private final Fused fused;
+    private final Attention attention;
 
     /** The backend of {@code device} running on {@code dev}. */
     public CudaBackend(Device device, CudaDevice dev) {
@@ -58,6 +60,7 @@ public final class CudaBackend implements Backend {
         this.ix = new Indexing(g);
         this.sorting = new Sorting(g);
         this.fused = new Fused(g, ix);
+        this.attention = new Attention(g);
     }
 
     /** The float32 matmul precision used by every CUDA backend. */
@@ -366,6 +369,23 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor[] dropout(Tensor x, double p, Rng rng) {
         return fused.dropout(x, p, rng);
+    }
+
+    // ------------------------------------------------------------------ attention
+
+    /**
+     * Fused attention forward (FlashAttention-2 style kernels): output and row log-sum-exp; see
+     * {@link Attention} for shapes, masks and which kernels run.
+     */
+    public Attention.Result attention(Tensor q, Tensor k, Tensor v, Tensor keyPadding, boolean causal, double scale,
+                                      int causalOffset) {
+        return attention.forward(q, k, v, keyPadding, causal, scale, causalOffset);
+    }
+
+    /** Fused attention backward from the forward's output and log-sum-exp; see {@link Attention}. */
+    public Attention.Grads attentionBackward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor gOut,
+                                             Tensor keyPadding, boolean causal, double scale, int causalOffset) {
+        return attention.backward(q, k, v, out, lse, gOut, keyPadding, causal, scale, causalOffset);
     }
 
     @Override

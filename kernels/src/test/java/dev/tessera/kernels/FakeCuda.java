@@ -147,9 +147,12 @@ public final class FakeCuda {
         return emulating;
     }
 
-    /** Kernels that synchronise (barriers, shuffles): whole modules built on block reductions, plus the shared-memory sort. */
+    /** Modules none of whose kernels synchronise (no barriers, shuffles or warp collectives): they run without contexts. */
+    private static final java.util.Set<String> INDEPENDENT_THREADS = java.util.Set.of("elementwise", "indexing", "sort", "random");
+
+    /** Kernels that synchronise (barriers, shuffles, tensor-core fragments): every module but the independent ones, plus the shared-memory sort. */
     private static boolean synchronises(String module, String kernel) {
-        return module.equals("fused") || module.equals("reduce") || kernel.equals("sort_rows_smem");
+        return !INDEPENDENT_THREADS.contains(module) || kernel.equals("sort_rows_smem");
     }
 
     private static Path buildEmulator() throws IOException, InterruptedException {
@@ -158,7 +161,7 @@ public final class FakeCuda {
         Path gen = DIR.resolve("emu");
         Files.createDirectories(gen);
         java.util.regex.Pattern entry = java.util.regex.Pattern.compile(
-                "extern \"C\" __global__ void (\\w+)\\(([^)]*)\\)", java.util.regex.Pattern.DOTALL);
+                "extern \"C\" __global__ void (?:__launch_bounds__\\([^)]*\\) )?(\\w+)\\(([^)]*)\\)", java.util.regex.Pattern.DOTALL);
         List<String> units = new ArrayList<>();
         StringBuilder tables = new StringBuilder("#include \"emu.h\"\n");
         List<String> modules = dev.tessera.kernels.runtime.KernelSources.MODULES;

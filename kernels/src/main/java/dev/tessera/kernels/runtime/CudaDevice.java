@@ -19,7 +19,11 @@ import java.lang.foreign.MemorySegment;
  * {@link #synchronize()} waits for it.
  */
 public final class CudaDevice {
-    private static final int ATTR_CC_MAJOR = 75, ATTR_CC_MINOR = 76, ATTR_SMS = 16;
+    private static final int ATTR_CC_MAJOR = 75, ATTR_CC_MINOR = 76, ATTR_SMS = 16, ATTR_SMEM_OPTIN = 97;
+    /** CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES. */
+    private static final int FUNC_MAX_DYNAMIC_SHARED = 8;
+    /** Dynamic shared memory every kernel may use without opting in. */
+    public static final int DEFAULT_SHARED_BYTES = 48 * 1024;
     private static final ThreadLocal<CudaDevice> CURRENT = new ThreadLocal<>();
 
     private final CudaRuntime runtime;
@@ -27,7 +31,8 @@ public final class CudaDevice {
     private final int ordinal;
     private final MemorySegment ctx;
     private final String name;
-    private final int major, minor, sms;
+    private final int major, minor, sms, sharedOptIn;
+    private final java.util.Map<String, Integer> sharedOptedIn = new java.util.concurrent.ConcurrentHashMap<>();
     private final long totalMemory;
     private final MemorySegment stream;
     private final CachingAllocator allocator;
@@ -49,6 +54,7 @@ public final class CudaDevice {
         this.major = driver.attribute(ATTR_CC_MAJOR, dev);
         this.minor = driver.attribute(ATTR_CC_MINOR, dev);
         this.sms = driver.attribute(ATTR_SMS, dev);
+        this.sharedOptIn = driver.attribute(ATTR_SMEM_OPTIN, dev);
         this.totalMemory = driver.totalMem(dev);
         this.stream = driver.streamCreate(1); // CU_STREAM_NON_BLOCKING: never serialised with the legacy stream
         this.allocator = new CachingAllocator(new RawMemory() {
@@ -108,6 +114,14 @@ public final class CudaDevice {
     /** Number of streaming multiprocessors. */
     public int multiprocessors() {
         return sms;
+    }
+
+    /**
+     * The most dynamic shared memory one block may opt into (227 KiB on sm_90, 163 KiB on sm_80), or
+     * 0 when the driver does not say.
+     */
+    public int sharedOptIn() {
+        return sharedOptIn;
     }
 
     /** Total device memory in bytes. */
@@ -189,10 +203,27 @@ public final class CudaDevice {
         return new CudaEvent(this);
     }
 
-    /** Launches {@code k} on the stream with a 2-D grid. */
+    /**
+     * Launches {@code k} on the stream with a 2-D grid. A kernel asking for more than
+     * {@value #DEFAULT_SHARED_BYTES} bytes of dynamic shared memory is opted in first (once per size),
+     * and a request beyond the device's limit fails naming both.
+     */
     public void launch(Kernel k, int gridX, int gridY, int block, int sharedBytes, KernelArgs args) {
         makeCurrent();
+        if (sharedBytes > DEFAULT_SHARED_BYTES) optInShared(k, sharedBytes);
         driver.launchKernel(k.handle(), gridX, gridY, 1, block, 1, 1, sharedBytes, stream, args.segment());
+    }
+
+    private void optInShared(Kernel k, int bytes) {
+        String key = k.module() + "/" + k.name();
+        Integer done = sharedOptedIn.get(key);
+        if (done != null && done >= bytes) return;
+        if (sharedOptIn > 0 && bytes > sharedOptIn) {
+            throw new IllegalArgumentException("kernel " + k.name() + " needs " + bytes + " bytes of shared memory; "
+                    + name + " allows at most " + sharedOptIn + " per block");
+        }
+        driver.funcSetAttribute(k.handle(), FUNC_MAX_DYNAMIC_SHARED, bytes);
+        sharedOptedIn.merge(key, bytes, Math::max);
     }
 
     /** Copies host bytes (any segment) to device memory, through pinned staging. */

@@ -18,7 +18,8 @@ public final class KernelSources {
     /** The shared header every source includes (passed to NVRTC as an in-memory header). */
     public static final String HEADER = "common.cuh";
     /** Every kernel module (one .cu file each). */
-    public static final List<String> MODULES = List.of("elementwise", "reduce", "indexing", "sort", "fused", "random");
+    public static final List<String> MODULES = List.of("elementwise", "reduce", "indexing", "sort", "fused", "random",
+            "attention");
 
     private final ClassLoader loader;
 

@@ -123,3 +123,80 @@ __device__ __forceinline__ double block_max(double v, double* scratch) {
     for (int o = 16; o > 0; o >>= 1) v = nan_max(v, __shfl_xor_sync(0xffffffffu, v, o));
     return v;
 }
+
+// ---------------------------------------------------------------- tiles, tensor cores, async copies
+// The fused kernels (attention, MoE, linear attention) build on these. On the GPU they are inline
+// PTX (sm_80+: mma.sync bf16, ldmatrix, cp.async); the test emulator (TESSERA_EMU) supplies
+// host versions with the same per-lane fragment semantics, so fragment indexing is exercised
+// without a GPU.
+
+__device__ __forceinline__ int imin(int a, int b) { return a < b ? a : b; }
+__device__ __forceinline__ int imax(int a, int b) { return a > b ? a : b; }
+
+#define K_LN2 0.6931471805599453f
+#define K_LOG2E 1.4426950408889634f
+
+// Dynamically sized shared memory of a kernel (the launch's sharedBytes), 16-byte aligned.
+#ifndef TESSERA_EMU
+extern __shared__ __align__(16) unsigned char tessera_dyn_smem[];
+#define DYN_SMEM(T, name) T* name = (T*)tessera_dyn_smem
+
+// Two floats as one 32-bit pair of bfloat16 (lo in the low half), round-to-nearest-even.
+__device__ __forceinline__ u32 pack_bf16x2(float lo, float hi) {
+    u32 r;
+    asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
+    return r;
+}
+
+// Shared-memory address of a generic pointer (for ldmatrix / cp.async).
+__device__ __forceinline__ u32 smem_u32(const void* p) {
+    u32 a;
+    asm("{ .reg .u64 t; cvta.to.shared.u64 t, %1; cvt.u32.u64 %0, t; }" : "=r"(a) : "l"(p));
+    return a;
+}
+
+// ldmatrix.x4: lane l passes the address of row (l % 8) of 8x8 matrix (l / 8); register i receives
+// matrix i's elements (row lane/4, cols 2*(lane%4), +1), or with .trans (rows 2*(lane%4), +1, col lane/4).
+__device__ __forceinline__ void ldsm_x4(u32* r, const u16* p) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(smem_u32(p)));
+}
+__device__ __forceinline__ void ldsm_x4_t(u32* r, const u16* p) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(smem_u32(p)));
+}
+
+// d += A (16x16 bf16, row) * B (16x8 bf16, col), fp32 accumulate. Lane l, g = l/4, t = l%4:
+// a0 (g, 2t..2t+1), a1 (g+8, 2t..), a2 (g, 2t+8..), a3 (g+8, 2t+8..); b0 (k 2t..2t+1, n g),
+// b1 (k 2t+8.., n g); d0,d1 (g, 2t..2t+1), d2,d3 (g+8, 2t..2t+1).
+__device__ __forceinline__ void mma_bf16(float* d, const u32* a, u32 b0, u32 b1) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// 16-byte global -> shared copy in the background; bytes < 16 zero-fills the rest (0: all zeros).
+__device__ __forceinline__ void cp_async16(void* smem, const void* gmem, int bytes) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" :: "r"(smem_u32(smem)), "l"(gmem), "r"(bytes));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;"); }
+// waits until at most N committed groups are still in flight
+template <int N> __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;" :: "n"(N)); }
+
+// Bits of the lanes below this one.
+__device__ __forceinline__ u32 lanemask_lt() {
+    u32 m;
+    asm("mov.u32 %0, %%lanemask_lt;" : "=r"(m));
+    return m;
+}
+#endif
+
+// Warp-wide reductions over the lanes whose index differs only in the bits of (width - 1).
+__device__ __forceinline__ float warp_max_w(float v, int width) {
+    for (int o = width >> 1; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+    return v;
+}
+__device__ __forceinline__ float warp_sum_w(float v, int width) {
+    for (int o = width >> 1; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}

@@ -54,6 +54,19 @@ final class GpuFixture {
         return s;
     }
 
+    /** Like {@link #close} and prints the relative error (for the fused-kernel suites' logs). */
+    static void closeReport(String what, Tensor cpu, Tensor gpu, double tol) {
+        close(what, cpu, gpu, tol);
+        double[] r = cpu.toDoubleArray(), x = gpu.to(Device.cpu()).toDoubleArray();
+        double num = 0, den = 0;
+        for (int i = 0; i < r.length; i++) {
+            if (!Double.isFinite(r[i]) || !Double.isFinite(x[i])) continue;
+            num += (x[i] - r[i]) * (x[i] - r[i]);
+            den += r[i] * r[i];
+        }
+        System.out.printf("[gpu] %-40s relative error %.2e (gate %.0e)%n", what, den == 0 ? Math.sqrt(num) : Math.sqrt(num / den), tol);
+    }
+
     /** Asserts the GPU result equals the CPU result within {@code tol} (exactly for I32/BOOL). */
     static void close(String what, Tensor cpu, Tensor gpu, double tol) {
         assertEquals(CUDA, gpu.device(), what + ": result not on the GPU");

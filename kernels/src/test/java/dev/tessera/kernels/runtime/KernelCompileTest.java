@@ -32,10 +32,21 @@ class KernelCompileTest {
     static final Path OUT = Path.of(System.getProperty("tessera.test.buildDir", "target")).resolve("kernel-check");
     /** Registers per thread allowed for any kernel (all launch with at most 256 threads, 1024 for the shared-memory sort). */
     static final int REGISTER_BUDGET = 64;
+    /**
+     * Register-tiled kernels (attention's tensor-core fragments and 4x4 micro-tiles) hold their
+     * tiles in registers by design and may use the whole file (255), as FlashAttention does; they
+     * still must not spill.
+     */
+    static final Set<String> REGISTER_TILED_PREFIXES = Set.of("attn_");
+
+    static int registerBudget(String kernel) {
+        for (String p : REGISTER_TILED_PREFIXES) if (kernel.startsWith(p)) return 255;
+        return REGISTER_BUDGET;
+    }
     /** Kernels allowed a stack frame: they call sin/cos, whose Payne-Hanek reduction uses local memory. */
     static final Set<String> STACK_ALLOWED = Set.of("ew_unary", "ew_unary_f32", "ew_binary_scalar_f32",
             "rand_normal_f32", "rand_normal_f64");
-    static final Pattern ENTRY = Pattern.compile("extern \"C\" __global__ void (\\w+)\\(");
+    static final Pattern ENTRY = Pattern.compile("extern \"C\" __global__ void (?:__launch_bounds__\\([^)]*\\) )?(\\w+)\\(");
 
     static List<Path> sources() throws IOException {
         try (Stream<Path> s = Files.list(SRC)) {
@@ -83,11 +94,12 @@ class KernelCompileTest {
         Assumptions.assumeTrue(FakeCuda.which("nvcc").isPresent(), "nvcc not found: kernel compile checks skipped");
         Files.createDirectories(OUT);
         Set<String> entries = entryPoints();
-        // the three compilations run side by side
-        Process ptx = nvcc(List.of("-ptx", "-arch=compute_80"), OUT.resolve("ptx"));
-        Process sm80 = nvcc(List.of("-cubin", "-arch=sm_80", "-Xptxas", "-v"), OUT.resolve("sm_80"));
-        Process sm90 = nvcc(List.of("-cubin", "-arch=sm_90", "-Xptxas", "-v"), OUT.resolve("sm_90"));
-        String ptxLog = finish(ptx), log80 = finish(sm80), log90 = finish(sm90);
+        // one nvcc per (source, mode), side by side; unchanged sources reuse the last result
+        Map<String, String> logs = compileAll(List.of(
+                Map.entry("ptx", List.of("-ptx", "-arch=compute_80")),
+                Map.entry("sm_80", List.of("-cubin", "-arch=sm_80", "-Xptxas", "-v")),
+                Map.entry("sm_90", List.of("-cubin", "-arch=sm_90", "-Xptxas", "-v"))));
+        String ptxLog = logs.get("ptx"), log80 = logs.get("sm_80"), log90 = logs.get("sm_90");
         assertTrue(ptxLog.isBlank() || !ptxLog.contains("error"), ptxLog);
         StringBuilder ptxText = new StringBuilder();
         for (Path p : sources()) {
@@ -107,7 +119,7 @@ class KernelCompileTest {
                 if (u[1] > 0 && !STACK_ALLOWED.contains(e.getKey())) {
                     problems.add(e.getKey() + " uses a " + u[1] + "-byte stack frame on " + arch.getKey());
                 }
-                if (u[0] > REGISTER_BUDGET) problems.add(e.getKey() + " uses " + u[0] + " registers on " + arch.getKey());
+                if (u[0] > registerBudget(e.getKey())) problems.add(e.getKey() + " uses " + u[0] + " registers on " + arch.getKey());
             }
         }
         Files.writeString(OUT.resolve("register-report.txt"), report);
@@ -115,18 +127,62 @@ class KernelCompileTest {
         assertTrue(problems.isEmpty(), String.join("\n", problems));
     }
 
-    private static Process nvcc(List<String> mode, Path odir) throws IOException {
-        Files.createDirectories(odir);
-        List<String> cmd = new ArrayList<>(List.of("nvcc", "-std=c++17", "-I", SRC.toString(), "-odir", odir.toString()));
-        cmd.addAll(mode);
-        for (Path p : sources()) cmd.add(p.toString());
-        return new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    /**
+     * Compiles every source in every mode ({@code name -> nvcc flags}) and returns each mode's
+     * concatenated log. Results are kept in the build folder under a hash of the source, the shared
+     * header, the flags and the nvcc version, so an unchanged source is not compiled again; misses
+     * run in parallel, as many at a time as there are processors.
+     */
+    private static Map<String, String> compileAll(List<Map.Entry<String, List<String>>> modes) throws Exception {
+        String header = Files.readString(SRC.resolve(KernelSources.HEADER));
+        String version = run(List.of("nvcc", "--version"));
+        record Job(String mode, Path source, Path odir, Path logFile, Path keyFile, String key, List<String> cmd) {}
+        List<Job> jobs = new ArrayList<>();
+        for (var mode : modes) {
+            Path odir = OUT.resolve(mode.getKey());
+            Files.createDirectories(odir);
+            for (Path p : sources()) {
+                String base = p.getFileName().toString().replace(".cu", "");
+                String key = KernelCache.key(Files.readString(p), header, mode.getValue(), version, mode.getKey());
+                List<String> cmd = new ArrayList<>(List.of("nvcc", "-std=c++17", "-I", SRC.toString(), "-odir", odir.toString()));
+                cmd.addAll(mode.getValue());
+                cmd.add(p.toString());
+                jobs.add(new Job(mode.getKey(), p, odir, odir.resolve(base + ".log"), odir.resolve(base + ".key"), key, cmd));
+            }
+        }
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
+        try {
+            List<java.util.concurrent.Future<?>> pending = new ArrayList<>();
+            for (Job j : jobs) {
+                boolean hit = Files.exists(j.keyFile) && Files.readString(j.keyFile).equals(j.key) && Files.exists(j.logFile);
+                if (hit) continue;
+                pending.add(pool.submit(() -> {
+                    Files.deleteIfExists(j.keyFile);
+                    Files.writeString(j.logFile, run(j.cmd));
+                    Files.writeString(j.keyFile, j.key);
+                    return null;
+                }));
+            }
+            for (var f : pending) {
+                try {
+                    f.get(600, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw e.getCause() instanceof Exception ex ? ex : e;
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        Map<String, String> logs = new LinkedHashMap<>();
+        for (Job j : jobs) logs.merge(j.mode, Files.readString(j.logFile), String::concat);
+        return logs;
     }
 
-    private static String finish(Process p) throws Exception {
+    private static String run(List<String> cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(300, TimeUnit.SECONDS), "nvcc timed out");
-        assertEquals(0, p.exitValue(), "nvcc failed:\n" + out);
+        assertTrue(p.waitFor(600, TimeUnit.SECONDS), String.join(" ", cmd) + " timed out");
+        assertEquals(0, p.exitValue(), String.join(" ", cmd) + " failed:\n" + out);
         return out;
     }
 
