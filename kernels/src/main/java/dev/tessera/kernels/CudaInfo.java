@@ -13,6 +13,10 @@ import java.util.List;
  * What {@code tessera info} prints about CUDA: driver and CUDA versions, each GPU (name, compute
  * capability, SMs, memory), the cuBLAS and NVRTC libraries found, the kernel cache folder and
  * whether the jar carries the PTX fallback; or why CUDA is unusable here.
+ *
+ * <pre>{@code
+ * CudaInfo.report().forEach(System.out::println);   // or: ./tessera info
+ * }</pre>
  */
 public final class CudaInfo {
     private CudaInfo() {}

@@ -13,6 +13,11 @@ import java.util.concurrent.ExecutionException;
  * Labels many {@code (n, k, m, P)} rows with their exact m-height, in input order, on a pool of
  * threads with per-thread scratch. The vertex method reuses one profile for consecutive rows of
  * the same matrix (course files list each matrix under several m in a row).
+ *
+ * <pre>{@code
+ * var rows = List.of(new Labeler.Row(9, 4, 2, p), new Labeler.Row(9, 4, 3, p));   // p is 4 x 5
+ * double[] h = Labeler.label(rows, MHeight.Method.VERTEX, 2, null);
+ * }</pre>
  */
 public final class Labeler {
     /**

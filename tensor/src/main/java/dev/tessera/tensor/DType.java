@@ -6,6 +6,13 @@ package dev.tessera.tensor;
  * <p>{@code F32} is the compute type, {@code F64} serves CPU references and gradient checks,
  * {@code BF16} is a storage type (converted to {@code F32} for arithmetic on the CPU),
  * {@code I32} holds indices and {@code BOOL} holds masks.
+ *
+ * <pre>{@code
+ * Tensor x = Tensor.randn(new Rng(0), DType.F32, 4, 4);
+ * Tensor ref = x.to(DType.F64);               // exact-ish reference arithmetic
+ * Tensor mask = x.gt(0);                      // comparisons give BOOL
+ * Tensor idx = x.argmax(1);                   // indices are I32
+ * }</pre>
  */
 public enum DType {
     /** 32-bit IEEE float. */

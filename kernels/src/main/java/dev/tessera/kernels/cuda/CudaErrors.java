@@ -6,7 +6,7 @@ import java.util.Map;
  * Fallback names of status codes, used when the library cannot name a status itself (cuBLAS has
  * no name function; the driver's {@code cuGetErrorName} fails for unknown codes).
  */
-public final class CudaErrors {
+final class CudaErrors {
     private CudaErrors() {}
 
     private static final Map<Integer, String> DRIVER = Map.ofEntries(

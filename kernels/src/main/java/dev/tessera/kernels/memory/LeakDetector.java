@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link MemoryStats#collectedBlocks()} and one log line the first time); {@code trace} (every
  * allocation records its stack, and every collected block is logged at WARNING with that stack).
  */
-public final class LeakDetector {
+final class LeakDetector {
     /** What to do about collected blocks. */
     public enum Mode {
         /** Collected blocks are freed silently. */

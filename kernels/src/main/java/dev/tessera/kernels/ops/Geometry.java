@@ -13,7 +13,7 @@ import java.lang.foreign.MemorySegment;
  * dimensions that are contiguous for every operand (as the CPU's strided loop does), so most
  * calls end up rank 1 or 2.
  */
-public final class Geometry {
+final class Geometry {
     /** Dimensions and operands the struct holds. */
     public static final int MAXD = 8, MAXOPS = 4;
     /** Bytes of the struct: int rank, int n, int shape[8], int st[4][8], int off[4]. */

@@ -18,6 +18,13 @@ import java.util.concurrent.ExecutionException;
  * single-threaded and determined by the spec and its index), each written through a temp file and
  * an atomic rename; a re-run with the same spec completes only the missing shards; the
  * {@code dataset_info.json} is rewritten atomically at the end.
+ *
+ * <pre>{@code
+ * var spec = new GenSpec(new int[] {9}, new int[] {4, 5, 6}, CodeSampler.Kind.INTSCALE, 636, 100_000,
+ *         GenSpec.DEFAULT_ROWS_PER_SHARD, 0.1, 2);
+ * DatasetGenerator.Result r = DatasetGenerator.run(spec, Path.of("data/mh"), 2, new AtomicLong());
+ * for (MHeightDataset.Row row : MHeightDataset.open(Path.of("data/mh")).rows(MHeightDataset.Split.TRAIN)) { ... }
+ * }</pre>
  */
 public final class DatasetGenerator {
     private DatasetGenerator() {

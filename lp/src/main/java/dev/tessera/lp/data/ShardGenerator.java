@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Not thread-safe: one instance per thread (it keeps one enumerator per {@code (n, k)}).
  */
-public final class ShardGenerator {
+final class ShardGenerator {
     private final GenSpec spec;
     private final CodeSampler sampler;
     private final Map<Integer, VertexEnumerator> enumerators = new HashMap<>();

@@ -11,7 +11,7 @@ import java.util.Arrays;
  * @param shape  dimensions
  * @param values row-major values
  */
-public record NdArray(int[] shape, double[] values) {
+record NdArray(int[] shape, double[] values) {
     /** Checks the value count against the shape. */
     public NdArray {
         long n = 1;

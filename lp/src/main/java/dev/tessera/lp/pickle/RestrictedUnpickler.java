@@ -18,7 +18,7 @@ import net.razorvine.pickle.Unpickler;
  * would instantiate an arbitrary class ({@code INST}, {@code OBJ}, {@code NEWOBJ}, extension codes,
  * persistent ids), is an error: nothing named by the file is ever looked up or executed.
  */
-public final class RestrictedUnpickler extends Unpickler {
+final class RestrictedUnpickler extends Unpickler {
     private static final Object NDARRAY_CLASS = new Object() {
         @Override
         public String toString() {

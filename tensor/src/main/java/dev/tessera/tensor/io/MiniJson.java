@@ -13,7 +13,7 @@ import java.util.Map;
  * than taken from a JSON library. It is strict: trailing garbage, duplicate keys and malformed
  * escapes are errors.
  */
-public final class MiniJson {
+final class MiniJson {
     private final String s;
     private int pos;
 

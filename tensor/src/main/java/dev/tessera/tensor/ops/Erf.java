@@ -1,7 +1,7 @@
 package dev.tessera.tensor.ops;
 
 /** The error function to full double precision (W. J. Cody's rational approximations). */
-public final class Erf {
+final class Erf {
     private Erf() {}
 
     private static final double[] A = {3.16112374387056560e00, 1.13864154151050156e02,

@@ -12,7 +12,7 @@ import java.lang.management.ManagementFactory;
  * such an array's data starts exactly {@code baseOffset} bytes after a region-aligned address. The
  * probe reads the layout flags once; if they cannot be read it assumes the common 16-byte header.
  */
-public final class ArrayLayout {
+final class ArrayLayout {
     private static final boolean COMPACT_HEADERS = flag("UseCompactObjectHeaders", false);
     private static final boolean COMPRESSED_CLASS_POINTERS = flag("UseCompressedClassPointers", true);
     private static final boolean G1 = flag("UseG1GC", false);

@@ -10,7 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
  * column panels, A as row slivers, both zero-padded to full tiles so the kernels never branch
  * on edges. Handles transposed storage, arbitrary offsets and leading dimensions.
  */
-public final class Packing {
+final class Packing {
     /** Length of the k strips A is packed in: the strip's destination stays in L1. */
     private static final int STRIP = 8;
 
