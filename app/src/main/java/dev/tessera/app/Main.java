@@ -19,9 +19,19 @@ public final class Main implements Runnable {
         System.exit(run(args));
     }
 
-    /** Runs the command line and returns its exit code (used by tests and embedders). */
+    /**
+     * Runs the command line and returns its exit code (used by tests and embedders). Bad input
+     * ({@link IllegalArgumentException}, whose message names the argument) prints one line on stderr
+     * and exits with 2; any other failure keeps its stack trace and exits with 1.
+     */
     public static int run(String... args) {
-        return new CommandLine(new Main()).execute(args);
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (!(e instanceof IllegalArgumentException)) throw e;
+            cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + e.getMessage());
+            return 2;
+        });
+        return cli.execute(args);
     }
 
     @Override

@@ -5,8 +5,12 @@ import dev.tessera.app.mheight.MHeightModel;
 import dev.tessera.app.mheight.Predictor;
 import dev.tessera.app.mheight.Rows;
 import dev.tessera.app.mheight.Trainer;
+import dev.tessera.app.mheight.TrainingData;
 import dev.tessera.lp.pickle.CoursePickles;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,16 +30,49 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--tta", defaultValue = "16", description = "Test-time augmentations, 1 = off (default: ${DEFAULT-VALUE}).")
     int tta = 16;
 
+    @Option(names = "--device", defaultValue = "auto", description = "auto | cpu | cuda | cuda:N (default: ${DEFAULT-VALUE}).")
+    String device = "auto";
+
     @Override
     public Integer call() throws Exception {
-        if (tta < 1) throw new IllegalArgumentException("--tta must be >= 1");
-        MHeightModel model = Trainer.load(checkpoint);
-        var samples = CoursePickles.readSamples(Path.of(input + "-n_k_m_P"));
-        double[] h = CoursePickles.readFloats(Path.of(input + "-mHeights"));
-        if (h.length != samples.size()) throw new IllegalArgumentException("eval: " + samples.size() + " inputs but " + h.length + " labels");
+        if (tta < 1) throw new IllegalArgumentException("--tta must be >= 1, got " + tta);
+        Path in = Path.of(input + TrainingData.INPUT_SUFFIX), lab = Path.of(input + TrainingData.LABEL_SUFFIX);
+        for (Path f : new Path[] {in, lab}) {
+            if (!Files.isRegularFile(f)) throw new IllegalArgumentException("--input " + input + ": missing " + f + " (expected PREFIX"
+                    + TrainingData.INPUT_SUFFIX + " and PREFIX" + TrainingData.LABEL_SUFFIX + ")");
+        }
+        DeviceOption dev = DeviceOption.resolve(device);
+        MHeightModel model = EvalCommand.loadCheckpoint(checkpoint);
+        model.to(dev.device());
+        var samples = CoursePickles.readSamples(in);
+        double[] h = CoursePickles.readFloats(lab);
+        if (h.length != samples.size()) {
+            throw new IllegalArgumentException("eval: " + in.getFileName() + " has " + samples.size() + " rows but " + lab.getFileName() + " has "
+                    + h.length + " labels");
+        }
+        List<Integer> finite = new ArrayList<>();
+        for (int i = 0; i < h.length; i++) {
+            if (Double.isNaN(h[i]) || h[i] < 1) {
+                throw new IllegalArgumentException("eval: " + lab.getFileName() + " item " + i + " is " + h[i] + ", but an m-height is >= 1");
+            }
+            if (Double.isFinite(h[i])) finite.add(i);
+        }
         Rows rows = Rows.fromSamples(samples, h);
+        if (finite.size() < h.length) {
+            System.out.printf("eval: %d rows with an infinite m-height left out (log2-MSE needs finite labels)%n", h.length - finite.size());
+            rows = rows.subset(finite.stream().mapToInt(Integer::intValue).toArray());
+        }
         double[] pred = Predictor.predict(model, rows, tta, 1024);
         System.out.print(Evaluation.evaluate(rows, pred, Evaluation.groupMeans(rows)).table());
         return 0;
+    }
+
+    /** {@link Trainer#load} with errors naming the {@code --checkpoint} option. */
+    static MHeightModel loadCheckpoint(Path checkpoint) {
+        try {
+            return Trainer.load(checkpoint);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--checkpoint " + e.getMessage(), e);
+        }
     }
 }

@@ -63,7 +63,8 @@ public final class LabelCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static boolean isJson(Path f) throws IOException {
+    /** True when {@code f} starts (after whitespace or a BOM) with a JSON array or object. */
+    static boolean isJson(Path f) throws IOException {
         try (InputStream in = Files.newInputStream(f)) {
             int c;
             do {
@@ -79,7 +80,8 @@ public final class LabelCommand implements Callable<Integer> {
         return rows;
     }
 
-    private static List<Labeler.Row> readJson(Path f) throws IOException {
+    /** Reads a JSON array of {n, k, m, P} objects (or an object holding it under "cases"). */
+    static List<Labeler.Row> readJson(Path f) throws IOException {
         JsonNode root = new ObjectMapper().readTree(f.toFile());
         if (root.has("cases")) root = root.get("cases");
         if (!root.isArray()) {

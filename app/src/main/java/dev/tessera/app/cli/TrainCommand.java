@@ -4,11 +4,17 @@ import dev.tessera.app.mheight.Evaluation;
 import dev.tessera.app.mheight.MHeightConfig;
 import dev.tessera.app.mheight.MHeightModel;
 import dev.tessera.app.mheight.Predictor;
+import dev.tessera.app.mheight.Reports;
 import dev.tessera.app.mheight.Rows;
 import dev.tessera.app.mheight.Trainer;
+import dev.tessera.app.mheight.TrainingData;
 import dev.tessera.lp.CodeSampler;
 import dev.tessera.lp.data.MHeightDataset;
+import dev.tessera.nn.train.CsvMetrics;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -31,13 +37,23 @@ public final class TrainCommand implements Callable<Integer> {
     /** {@code tessera train mheight}: the m-height Transformer + DenseMoE recipe. */
     @Command(name = "mheight",
             description = {"Column-token Transformer encoder + DenseMoE head predicting log2 of the m-height.",
-                    "Generates (and caches) intscale n=9, k=4..6 data with lp, trains main/booster/cooldown phases,",
-                    "evaluates against the per-group-constant baseline on fresh intscale and int100 sets, saves a checkpoint."})
+                    "Trains on generated (and cached) intscale n=9, k=4..6 data, on a dataset folder of 'tessera gen mheight' (--data)",
+                    "or on course pickles (--train-pickle); runs main/booster/cooldown phases, evaluates against the",
+                    "per-group-constant baseline on fresh intscale and int100 sets, saves a checkpoint, metrics.csv and PNG charts."})
     public static final class MHeight implements Callable<Integer> {
+        /** Fraction of the matrices held out for validation when a data source has no split of its own. */
+        static final double VAL_FRACTION = 0.05;
+
         @Option(names = "--preset", defaultValue = "default", description = "default | reference (default: ${DEFAULT-VALUE}).")
         String preset = "default";
 
-        @Option(names = "--rows", description = "Training rows to generate (default: by preset).")
+        @Option(names = "--data", paramLabel = "DIR", description = "Train on this dataset folder (written by 'tessera gen mheight') instead of generating one.")
+        Path data;
+
+        @Option(names = "--train-pickle", paramLabel = "PREFIX", description = "Train on course pickles PREFIX-n_k_m_P and PREFIX-mHeights instead of generated data.")
+        String trainPickle;
+
+        @Option(names = "--rows", description = "Training rows to generate (default: by preset; not with --data / --train-pickle).")
         Long rows;
 
         @Option(names = "--steps", description = "Main-phase optimizer steps (default: by preset).")
@@ -49,16 +65,19 @@ public final class TrainCommand implements Callable<Integer> {
         @Option(names = "--batch", defaultValue = "256", description = "Batch size (default: ${DEFAULT-VALUE}).")
         int batch = 256;
 
-        @Option(names = "--eval-rows", description = "Rows of each held-out set (default: by preset).")
+        @Option(names = "--eval-rows", description = "Rows of each fresh held-out set, 0 = skip them (default: by preset).")
         Long evalRows;
 
         @Option(names = "--tta", defaultValue = "16", description = "Test-time augmentations, 1 = off (default: ${DEFAULT-VALUE}).")
         int tta = 16;
 
+        @Option(names = "--device", defaultValue = "auto", description = "auto | cpu | cuda | cuda:N; auto = CUDA when usable (default: ${DEFAULT-VALUE}).")
+        String device = "auto";
+
         @Option(names = "--data-root", defaultValue = "data", description = "Where generated data is cached (default: ${DEFAULT-VALUE}).")
         Path dataRoot = Path.of("data");
 
-        @Option(names = "--out", defaultValue = "runs/mheight", description = "Checkpoint folder (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--out", defaultValue = "runs/mheight", description = "Run folder: checkpoint, metrics.csv, PNG charts (default: ${DEFAULT-VALUE}).")
         Path out = Path.of("runs/mheight");
 
         @Override
@@ -68,36 +87,73 @@ public final class TrainCommand implements Callable<Integer> {
                 case "reference" -> true;
                 default -> throw new IllegalArgumentException("--preset: expected default or reference, got " + preset);
             };
-            if (tta < 1) throw new IllegalArgumentException("--tta must be >= 1");
+            if (tta < 1) throw new IllegalArgumentException("--tta must be >= 1, got " + tta);
+            if (batch < 1) throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
+            if (data != null && trainPickle != null) {
+                throw new IllegalArgumentException("--data and --train-pickle are alternative training sources: give one of them");
+            }
+            if (rows != null && (data != null || trainPickle != null)) {
+                throw new IllegalArgumentException("--rows sets the size of generated data; it does not apply with --data or --train-pickle");
+            }
+            if (evalRows != null && evalRows < 0) throw new IllegalArgumentException("--eval-rows must be >= 0, got " + evalRows);
+            DeviceOption dev = DeviceOption.resolve(device);
             long t0 = System.nanoTime();
             long nRows = rows != null ? rows : ref ? 1_000_000 : 120_000;
             long nEval = evalRows != null ? evalRows : ref ? 50_000 : 6_000;
             MHeightConfig cfg = ref ? MHeightConfig.reference() : MHeightConfig.defaults();
-            Path trainDir = Rows.generate(dataRoot.resolve("mheight-intscale-n9-seed636-rows" + nRows), CodeSampler.Kind.INTSCALE, 636, nRows, 0.05);
-            Path testDir = Rows.generate(dataRoot.resolve("mheight-intscale-n9-seed9001-rows" + nEval), CodeSampler.Kind.INTSCALE, 9001, nEval, 0.0);
-            Path int100Dir = Rows.generate(dataRoot.resolve("mheight-int100-n9-seed9002-rows" + nEval), CodeSampler.Kind.INT100, 9002, nEval, 0.0);
-            Rows train = Rows.load(trainDir, MHeightDataset.Split.TRAIN);
-            Rows val = Rows.load(trainDir, MHeightDataset.Split.VAL);
+            TrainingData td;
+            if (data != null) {
+                td = TrainingData.fromShards(data, VAL_FRACTION, 636);
+            } else if (trainPickle != null) {
+                td = TrainingData.fromPickles(trainPickle, VAL_FRACTION, 636);
+            } else {
+                Path dir = Rows.generate(dataRoot.resolve("mheight-intscale-n9-seed636-rows" + nRows), CodeSampler.Kind.INTSCALE, 636, nRows, 0.05);
+                td = TrainingData.fromShards(dir, VAL_FRACTION, 636);
+            }
+            System.out.println(td.description());
+            Path testDir = nEval == 0 ? null
+                    : Rows.generate(dataRoot.resolve("mheight-intscale-n9-seed9001-rows" + nEval), CodeSampler.Kind.INTSCALE, 9001, nEval, 0.0);
+            Path int100Dir = nEval == 0 ? null
+                    : Rows.generate(dataRoot.resolve("mheight-int100-n9-seed9002-rows" + nEval), CodeSampler.Kind.INT100, 9002, nEval, 0.0);
+            Rows train = td.train();
+            Rows val = td.val();
             long mainSteps = epochs != null ? Math.max(1, Math.round(epochs * train.size() / batch)) : steps != null ? steps : ref ? 40_000 : 2_000;
+            if (mainSteps < 1) throw new IllegalArgumentException("--steps must be >= 1, got " + mainSteps);
             MHeightModel model = MHeightModel.create(cfg);
-            System.out.printf("train mheight (preset %s): %,d parameters, %d train rows, %d val rows, %d main steps, batch %d%n", preset,
-                    model.numParameters(), train.size(), val.size(), mainSteps, batch);
-            Trainer trainer = new Trainer(model, Trainer.Options.of(mainSteps, batch), System.out);
-            trainer.fit(train);
-            Path ck = trainer.save(out, Map.of("preset", preset, "trainRows", train.size()));
+            model.to(dev.device());
+            System.out.printf("train mheight (preset %s, %s): %,d parameters, %d train rows, %d val rows, %d main steps, batch %d%n", preset,
+                    dev.note(), model.numParameters(), train.size(), val.size(), mainSteps, batch);
+            Files.createDirectories(out);
+            Path metricsFile = out.resolve("metrics.csv");
+            Files.deleteIfExists(metricsFile);   // a new run, not a resume: its curves start from step 0
+            Trainer trainer;
+            try (CsvMetrics metrics = CsvMetrics.longFormat(metricsFile)) {
+                trainer = new Trainer(model, Trainer.Options.of(mainSteps, batch), System.out, metrics);
+                trainer.fit(train, val);
+            }
+            Path ck = trainer.save(out, Map.of("preset", preset, "trainRows", train.size(), "data", td.description()));
+            List<String> charts = new ArrayList<>();
+            if (Reports.lossCurves(out.resolve("loss.png"), trainer.history())) charts.add("loss.png");
             var means = Evaluation.groupMeans(train);
             if (val.size() > 0) {
-                System.out.println("== validation (held-out matrices of the training set), tta " + tta);
-                System.out.print(Evaluation.evaluate(val, Predictor.predict(model, val, tta, 1024), means).table());
+                evaluate("validation (held-out matrices of the training data)", "val", val, model, means, charts);
             }
-            Rows test = Rows.load(testDir, MHeightDataset.Split.ALL);
-            System.out.println("== fresh intscale held-out set, tta " + tta);
-            System.out.print(Evaluation.evaluate(test, Predictor.predict(model, test, tta, 1024), means).table());
-            Rows int100 = Rows.load(int100Dir, MHeightDataset.Split.ALL);
-            System.out.println("== int100 held-out set, tta " + tta);
-            System.out.print(Evaluation.evaluate(int100, Predictor.predict(model, int100, tta, 1024), means).table());
-            System.out.printf("checkpoint: %s%ntotal time %.1f s%n", ck, (System.nanoTime() - t0) / 1e9);
+            if (testDir != null) {
+                evaluate("fresh intscale held-out set", "intscale", Rows.load(testDir, MHeightDataset.Split.ALL), model, means, charts);
+                evaluate("int100 held-out set", "int100", Rows.load(int100Dir, MHeightDataset.Split.ALL), model, means, charts);
+            }
+            System.out.printf("done in %.1f s: checkpoint %s; charts in %s (%s); metrics %s%n", (System.nanoTime() - t0) / 1e9, ck, out,
+                    String.join(", ", charts), metricsFile);
             return 0;
+        }
+
+        private void evaluate(String title, String tag, Rows rows, MHeightModel model, Map<Integer, Double> means, List<String> charts) {
+            System.out.println("== " + title + ", tta " + tta);
+            double[] pred = Predictor.predict(model, rows, tta, 1024);
+            System.out.print(Evaluation.evaluate(rows, pred, means).table());
+            String file = "pred-vs-true-" + tag + ".png";
+            Reports.predictedVsTrue(out.resolve(file), title + ", tta " + tta, rows, pred);
+            charts.add(file);
         }
     }
 }

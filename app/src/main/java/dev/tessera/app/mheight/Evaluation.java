@@ -29,6 +29,21 @@ public final class Evaluation {
         return means;
     }
 
+    /** Macro log2-MSE: the mean over (n, k, m) groups of each group's mean squared error of {@code pred} (log2). */
+    public static double macroMse(Rows rows, double[] pred) {
+        if (pred.length != rows.size()) throw new IllegalArgumentException("macroMse: " + pred.length + " predictions for " + rows.size() + " rows");
+        Map<Integer, double[]> acc = new TreeMap<>();
+        for (int i = 0; i < rows.size(); i++) {
+            double e = pred[i] - rows.log2h()[i];
+            double[] a = acc.computeIfAbsent(rows.group(i), g -> new double[2]);
+            a[0]++;
+            a[1] += e * e;
+        }
+        double sum = 0;
+        for (double[] a : acc.values()) sum += a[1] / a[0];
+        return acc.isEmpty() ? Double.NaN : sum / acc.size();
+    }
+
     /** Scores predictions {@code pred} (log2) on {@code rows} against the baseline {@code means}. */
     public static Result evaluate(Rows rows, double[] pred, Map<Integer, Double> means) {
         double all = 0;

@@ -15,6 +15,8 @@ public final class Features {
     public static final int TOKEN_FEATURES = 2 * KMAX + 1;
     /** Global scalar features: log2 max column 1-norm, log2 max |p|, m / (n - k). */
     public static final int GLOBAL_FEATURES = 3;
+    /** Largest n (and m) the model's n/k/m embedding tables hold. */
+    public static final int MAX_N = 31;
 
     private Features() {
     }
@@ -34,12 +36,27 @@ public final class Features {
         return best > 0 ? Math.log(best) / Math.log(2) : 0;
     }
 
+    /**
+     * Why the model cannot take a row (n, k, m), or null when it can: it needs 1 <= k <= {@link #KMAX},
+     * k < n <= {@link #MAX_N} and 0 <= m < n.
+     */
+    public static String unsupported(int n, int k, int m) {
+        if (k < 1 || k > KMAX) return "k must be in 1.." + KMAX + ", got " + k;
+        if (n <= k || n > MAX_N) return "n must be in k+1.." + MAX_N + ", got n = " + n + " with k = " + k;
+        if (m < 0 || m >= n) return "m must be in 0..n-1, got m = " + m + " with n = " + n;
+        return null;
+    }
+
     /** Featurises rows (n[i], k[i], m[i], p[i]). */
     public static Batch build(int[] n, int[] k, int[] m, double[][] p) {
         int b = n.length;
         int tmax = 1;
         for (int i = 0; i < b; i++) {
-            if (k[i] > KMAX || k[i] < 1) throw new IllegalArgumentException("mheight: k must be in 1.." + KMAX + ", got " + k[i]);
+            String bad = unsupported(n[i], k[i], m[i]);
+            if (bad != null) throw new IllegalArgumentException("mheight: row " + i + ": " + bad);
+            if (p[i].length != k[i] * (n[i] - k[i])) {
+                throw new IllegalArgumentException("mheight: row " + i + ": P has " + p[i].length + " entries, expected k (n-k) = " + k[i] * (n[i] - k[i]));
+            }
             tmax = Math.max(tmax, n[i] - k[i]);
         }
         float[] tok = new float[b * tmax * TOKEN_FEATURES];

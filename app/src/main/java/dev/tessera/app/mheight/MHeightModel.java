@@ -12,6 +12,7 @@ import dev.tessera.nn.transformer.Encoder;
 import dev.tessera.nn.transformer.EncoderLayer;
 import dev.tessera.nn.transformer.Pooling;
 import dev.tessera.tensor.DType;
+import dev.tessera.tensor.Device;
 import dev.tessera.tensor.Rng;
 import dev.tessera.tensor.Tensor;
 import java.util.ArrayList;
@@ -23,7 +24,7 @@ import java.util.List;
  * It predicts log2 h as the log2 max-column-1-norm lower bound plus a learned correction.
  */
 public final class MHeightModel extends Module {
-    private static final int MAX_INDEX = 32;
+    private static final int MAX_INDEX = Features.MAX_N + 1;
     private final MHeightConfig config;
     private final Linear tokenProj;
     private final Linear globalProj;
@@ -58,19 +59,25 @@ public final class MHeightModel extends Module {
         return config;
     }
 
-    /** Predicted log2 h, shape [B]. */
+    /** The device of the parameters (where {@link #forward} runs; move the model with {@link #to(Device)}). */
+    public Device device() {
+        return tokenProj.weight().value().device();
+    }
+
+    /** Predicted log2 h, shape [B], on {@link #device()}; the batch is copied there. */
     public Variable forward(Features.Batch b) {
         int bs = b.size(), t = b.tokens(), d = config.dModel();
-        Variable tok = tokenProj.forward(Variable.constant(Tensor.of(b.tok(), bs, t, Features.TOKEN_FEATURES)));
-        Variable g = globalProj.forward(Variable.constant(Tensor.of(b.global(), bs, Features.GLOBAL_FEATURES)))
-                .add(nEmb.forward(Tensor.of(b.n(), bs)))
-                .add(kEmb.forward(Tensor.of(b.k(), bs)))
-                .add(mEmb.forward(Tensor.of(b.m(), bs)));
-        Tensor pad = Tensor.of(b.pad(), bs, t);
+        Device dev = device();
+        Variable tok = tokenProj.forward(Variable.constant(Tensor.of(b.tok(), bs, t, Features.TOKEN_FEATURES).to(dev)));
+        Variable g = globalProj.forward(Variable.constant(Tensor.of(b.global(), bs, Features.GLOBAL_FEATURES).to(dev)))
+                .add(nEmb.forward(Tensor.of(b.n(), bs).to(dev)))
+                .add(kEmb.forward(Tensor.of(b.k(), bs).to(dev)))
+                .add(mEmb.forward(Tensor.of(b.m(), bs).to(dev)));
+        Tensor pad = Tensor.of(b.pad(), bs, t).to(dev);
         Variable x = tok.add(g.reshape(bs, 1, d));
         Variable h = encoder.forward(x, pad);
         Variable pooled = Pooling.MASKED_MEAN.apply(h, pad).add(g);
         Variable out = head.forward(pooled).reshape(bs);
-        return out.add(Variable.constant(Tensor.of(b.lowerBound(), bs)));
+        return out.add(Variable.constant(Tensor.of(b.lowerBound(), bs).to(dev)));
     }
 }

@@ -40,6 +40,36 @@ public record Rows(int[] n, int[] k, int[] m, double[][] p, double[] log2h) {
         return new Rows(nn, kk, mm, pp, yy);
     }
 
+    /** A training / validation pair. */
+    public record Split(Rows train, Rows val) {
+    }
+
+    /**
+     * Splits by matrix: every row of one (n, k, P) lands on the same side, so validation measures new
+     * matrices rather than new m of seen ones. A row goes to validation when a hash of (n, k, P) and
+     * {@code seed} falls below {@code valFraction}; the split does not depend on row order.
+     */
+    public Split splitByMatrix(double valFraction, long seed) {
+        if (!(valFraction >= 0 && valFraction < 1)) {
+            throw new IllegalArgumentException("Rows.splitByMatrix: valFraction must be in [0, 1), got " + valFraction);
+        }
+        List<Integer> tr = new ArrayList<>(), va = new ArrayList<>();
+        for (int i = 0; i < size(); i++) {
+            long h = mix(seed ^ 0x9E3779B97F4A7C15L) ^ mix(n[i] * 64L + k[i]);
+            for (double v : p[i]) h = mix(h ^ Double.doubleToLongBits(v == 0 ? 0.0 : v));   // -0.0 and 0.0 are the same entry
+            double u = (h >>> 11) * 0x1.0p-53;
+            (u < valFraction ? va : tr).add(i);
+        }
+        return new Split(subset(tr.stream().mapToInt(Integer::intValue).toArray()), subset(va.stream().mapToInt(Integer::intValue).toArray()));
+    }
+
+    /** SplitMix64's finaliser: a bijective 64-bit mix. */
+    private static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
     /** Rows from course samples; labels are log2 of {@code heights} (or NaN when null). */
     public static Rows fromSamples(java.util.List<dev.tessera.lp.pickle.CoursePickles.Sample> samples, double[] heights) {
         int b = samples.size();

@@ -1,5 +1,6 @@
 package dev.tessera.app.mheight;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.io.PrintStream;
 import java.io.ByteArrayOutputStream;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,10 +30,21 @@ class MHeightRecipeTest {
         assertEquals(1.0, wsum, 1e-9);
         MHeightModel model = MHeightModel.create(new MHeightConfig(16, 2, 1, 32, 7, 16, 3));
         ByteArrayOutputStream log = new ByteArrayOutputStream();
-        Trainer trainer = new Trainer(model, new Trainer.Options(4, 32, 1e-3, 0.01, 0.5, 0.5, 1, 1), new PrintStream(log));
-        trainer.fit(train);
+        Trainer trainer = new Trainer(model, new Trainer.Options(4, 32, 1e-3, 0.01, 0.5, 0.5, 1, 1, 2), new PrintStream(log));
+        Rows heldOut = Rows.load(dir, MHeightDataset.Split.VAL);
+        assertTrue(heldOut.size() > 0);
+        trainer.fit(train, heldOut);
         String text = log.toString();
         assertTrue(text.contains("phase main") && text.contains("phase booster") && text.contains("phase cooldown"), text);
+        // validation every 2 steps and at each phase's end: main 4 steps -> 2 points, booster and cooldown 2 steps -> 1 point each
+        LossHistory h = trainer.history();
+        assertEquals(List.of("main", "booster", "cooldown"), List.copyOf(h.phases()));
+        assertArrayEquals(new double[] {1, 3}, h.curve("main", LossHistory.VAL)[0]);
+        assertArrayEquals(new double[] {5}, h.curve("booster", LossHistory.VAL)[0]);
+        assertArrayEquals(new double[] {7}, h.curve("cooldown", LossHistory.TRAIN)[0]);
+        for (var p : h.points()) assertTrue(p.loss() > 0 && Double.isFinite(p.loss()), p.toString());
+        assertTrue(Reports.lossCurves(tmp.resolve("loss.png"), h));
+        assertPng(tmp.resolve("loss.png"));
         Path ck = trainer.save(tmp.resolve("ck"), Map.of("preset", "test"));
         assertTrue(Files.exists(ck.resolve("model.safetensors")));
         MHeightModel loaded = Trainer.load(tmp.resolve("ck"));
@@ -59,5 +72,46 @@ class MHeightRecipeTest {
         double[] pred = Predictor.predict(loaded, val, 2, 64);
         Evaluation.Result r = Evaluation.evaluate(val, pred, Evaluation.groupMeans(train));
         assertTrue(Double.isFinite(r.macro()) && r.baseMacro() > 0, r.table());
+        assertEquals(r.macro(), Evaluation.macroMse(val, pred), 1e-12);
+        Reports.predictedVsTrue(tmp.resolve("pvt.png"), "all rows", val, pred);
+        assertPng(tmp.resolve("pvt.png"));
+    }
+
+    @Test
+    void splitByMatrixKeepsEveryMOfAMatrixTogetherAndIgnoresOrder() {
+        int rows = 600;
+        int[] n = new int[rows], k = new int[rows], m = new int[rows];
+        double[][] p = new double[rows][];
+        double[] y = new double[rows];
+        for (int i = 0; i < rows; i++) {
+            int mat = i / 3;                       // three m per matrix, as in the course files
+            n[i] = 9;
+            k[i] = 4;
+            m[i] = 2 + i % 3;
+            p[i] = new double[20];
+            java.util.SplittableRandom r = new java.util.SplittableRandom(mat);
+            for (int j = 0; j < 20; j++) p[i][j] = r.nextInt(-100, 101);
+            y[i] = i;
+        }
+        Rows all = new Rows(n, k, m, p, y);
+        Rows.Split s = all.splitByMatrix(0.2, 11);
+        assertEquals(rows, s.train().size() + s.val().size());
+        assertTrue(s.val().size() > 60 && s.val().size() < 180, "val rows " + s.val().size());
+        java.util.Set<Integer> valMats = new java.util.HashSet<>();
+        for (double v : s.val().log2h()) valMats.add((int) v / 3);
+        for (double v : s.train().log2h()) assertTrue(!valMats.contains((int) v / 3), "matrix " + ((int) v / 3) + " on both sides");
+        // reversed input order gives the same validation rows
+        int[] rev = new int[rows];
+        for (int i = 0; i < rows; i++) rev[i] = rows - 1 - i;
+        java.util.Set<Double> a = new java.util.HashSet<>(), b = new java.util.HashSet<>();
+        for (double v : s.val().log2h()) a.add(v);
+        for (double v : all.subset(rev).splitByMatrix(0.2, 11).val().log2h()) b.add(v);
+        assertEquals(a, b);
+        assertEquals(0, all.splitByMatrix(0.0, 11).val().size());
+    }
+
+    static void assertPng(Path f) throws java.io.IOException {
+        byte[] head = java.util.Arrays.copyOf(Files.readAllBytes(f), 8);
+        assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'}, head, f + " is not a PNG");
     }
 }
