@@ -99,6 +99,11 @@ public final class PredictorTrainer {
             return new Options(hidden, dropout, lr, weightDecay, n, epochs, valFraction, seed, target, evalsPerEpoch, evalBatch, top, coverage);
         }
 
+        /** With target distribution {@code t}. */
+        public Options withTarget(Target t) {
+            return new Options(hidden, dropout, lr, weightDecay, batch, epochs, valFraction, seed, t, evalsPerEpoch, evalBatch, top, coverage);
+        }
+
         /** With seed {@code s}. */
         public Options withSeed(long s) {
             return new Options(hidden, dropout, lr, weightDecay, batch, epochs, valFraction, s, target, evalsPerEpoch, evalBatch, top, coverage);

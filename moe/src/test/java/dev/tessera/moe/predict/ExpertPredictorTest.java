@@ -133,12 +133,22 @@ class ExpertPredictorTest {
     @Test
     void pairsAnEarlierLayersInputWithALaterLayersChoices(@TempDir Path dir) {
         TraceReader traces = TraceReader.open(syntheticTraces(dir, 3000, 7));
-        var opt = PredictorTrainer.Options.DEFAULT.withLr(2e-3).withBatch(32).withEpochs(2);
+        // gate-weighted targets this time
+        var opt = PredictorTrainer.Options.DEFAULT.withLr(2e-3).withBatch(32).withEpochs(2).withTarget(PredictorTrainer.Target.GATES);
         PredictorTrainer.Result r = new PredictorTrainer(opt, null, null).fit(traces, 0, 1);
         // layer b routes tanh(x): still a function of layer a's input
         assertTrue(r.predictor().topAccuracy()[0] >= r.predictor().topRandom()[0] + 0.3, "top-1 " + r.predictor().topAccuracy()[0]);
         assertEquals(0, r.sourceLayer());
         assertEquals(1, r.targetLayer());
+        // layers that did not see the same tokens cannot be paired
+        Path other = dir.resolve("uneven");
+        Routed m = new Routed(16, 16, 2, 3);
+        try (var rec = TraceRecorder.attach(m, other, TraceRecorder.Options.DEFAULT.withRowsPerShard(100))) {
+            m.a.forward(Variable.constant(Tensor.randn(new Rng(1), DType.F32, 300, 16)));
+            m.b.forward(Variable.constant(Tensor.randn(new Rng(2), DType.F32, 200, 16)));
+        }
+        var ex = assertThrows(IllegalArgumentException.class, () -> new PredictorTrainer(opt, null, null).fit(TraceReader.open(other), 0, 1));
+        assertTrue(ex.getMessage().contains("same tokens"), ex.getMessage());
     }
 
     @Test
