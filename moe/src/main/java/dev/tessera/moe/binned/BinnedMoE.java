@@ -22,7 +22,7 @@ import java.util.Map;
  *
  * <p>Unlike {@link dev.tessera.moe.DenseMoE}, the parts are trained as separate supervised problems
  * ({@link BinnedMoETrainer}): the gate by cross-entropy against the true bin, each expert by squared
- * error on its bin's rows only. Each expert regresses its bin's standardized target and maps back
+ * error on its bin's rows only; the mixture can then be fine-tuned end to end. Each expert regresses its bin's standardized target and maps back
  * through the bin's mean and standard deviation (buffers {@code center} and {@code scale}, set by
  * the trainer), so every expert starts near its bin's mean.
  *

@@ -30,10 +30,13 @@ import java.util.Arrays;
  *       needs, so small bins are not under-trained.</li>
  * </ul>
  * Losses are reported per epoch to the optional {@link MetricsSink} ({@code gate/loss},
- * {@code gate/val_accuracy}, {@code expert<b>/mse}, {@code expert<b>/val_mse}; expert losses in
- * squared score units) and returned in a {@link History}.
+ * {@code gate/val_accuracy}, {@code expert<b>/mse}, {@code expert<b>/val_mse}, {@code mixture/loss},
+ * {@code mixture/val_rmse}; expert losses in squared score units) and returned in a {@link History}.
  */
 public final class BinnedMoETrainer {
+    /** Fine-tuning runs at this fraction of the peak learning rate: the parts are trained already. */
+    static final double FINE_TUNE_LR = 0.3;
+
     private BinnedMoETrainer() {}
 
     /**
@@ -46,10 +49,12 @@ public final class BinnedMoETrainer {
      * @param entropyCoef       weight of the gate entropy term (0 disables it)
      * @param classBalancedLoss weight the gate loss by inverse bin frequency
      * @param balancedSampling  equal rows per bin in gate batches, equal steps per expert
+     * @param fineTuneEpochs    epochs of joint fine-tuning of the whole mixture afterwards (0: none)
+     * @param fineTuneGateCe    weight of the gate's cross-entropy kept during fine-tuning (0: pure mixture error)
      * @param seed              seed of the batch order and sampling
      */
     public record Options(int epochs, int batchSize, double lr, double weightDecay, double entropyCoef, boolean classBalancedLoss,
-                          boolean balancedSampling, long seed) {
+                          boolean balancedSampling, int fineTuneEpochs, double fineTuneGateCe, long seed) {
         /** Validates the ranges. */
         public Options {
             if (epochs < 1 || batchSize < 1) throw new IllegalArgumentException("BinnedMoETrainer: epochs and batchSize must be >= 1, got "
@@ -57,16 +62,25 @@ public final class BinnedMoETrainer {
             if (!(lr > 0) || !(weightDecay >= 0)) throw new IllegalArgumentException("BinnedMoETrainer: need lr > 0 and weightDecay >= 0, got "
                     + lr + ", " + weightDecay);
             if (!Double.isFinite(entropyCoef)) throw new IllegalArgumentException("BinnedMoETrainer: entropyCoef must be finite, got " + entropyCoef);
+            if (fineTuneEpochs < 0 || !(fineTuneGateCe >= 0)) {
+                throw new IllegalArgumentException("BinnedMoETrainer: need fineTuneEpochs >= 0 and fineTuneGateCe >= 0, got " + fineTuneEpochs
+                        + ", " + fineTuneGateCe);
+            }
         }
 
-        /** 40 epochs, batch 128, lr 2e-3, weight decay 1e-4, no entropy term, class-balanced loss, seed 7. */
+        /** 40 epochs, batch 128, lr 2e-3, weight decay 1e-4, no entropy term, class-balanced loss, no fine-tuning, seed 7. */
         public static Options defaults() {
-            return new Options(40, 128, 2e-3, 1e-4, 0.0, true, false, 7);
+            return new Options(40, 128, 2e-3, 1e-4, 0.0, true, false, 0, 0.3, 7);
         }
 
         /** These options with another number of epochs. */
         public Options withEpochs(int e) {
-            return new Options(e, batchSize, lr, weightDecay, entropyCoef, classBalancedLoss, balancedSampling, seed);
+            return new Options(e, batchSize, lr, weightDecay, entropyCoef, classBalancedLoss, balancedSampling, fineTuneEpochs, fineTuneGateCe, seed);
+        }
+
+        /** These options with {@code e} epochs of joint fine-tuning. */
+        public Options withFineTune(int e) {
+            return new Options(epochs, batchSize, lr, weightDecay, entropyCoef, classBalancedLoss, balancedSampling, e, fineTuneGateCe, seed);
         }
     }
 
@@ -77,11 +91,13 @@ public final class BinnedMoETrainer {
      * @param gateValAcc    gate accuracy on the validation rows per epoch (empty without validation rows)
      * @param expertMse     {@code expertMse[b][epoch]}: expert {@code b}'s mean training squared error in score units
      * @param expertValMse  {@code expertValMse[b][epoch]}: on the validation rows of bin {@code b} (NaN when there are none)
+     * @param fineTuneLoss  joint fine-tuning loss per epoch (empty without fine-tuning)
+     * @param fineTuneValRmse validation RMSE of the clipped mixture per fine-tuning epoch (empty without validation rows or fine-tuning)
      * @param binCounts     training rows per bin
      * @param classWeights  the gate's class weights (all 1 when not class-balanced)
      */
-    public record History(double[] gateLoss, double[] gateValAcc, double[][] expertMse, double[][] expertValMse, int[] binCounts,
-                          double[] classWeights) {}
+    public record History(double[] gateLoss, double[] gateValAcc, double[][] expertMse, double[][] expertValMse, double[] fineTuneLoss,
+                          double[] fineTuneValRmse, int[] binCounts, double[] classWeights) {}
 
     /**
      * Trains {@code model} on {@code x [n, inputs]} (F32) and scores {@code y}; {@code xVal}/{@code yVal}
@@ -132,7 +148,8 @@ public final class BinnedMoETrainer {
         int[] valLabel = yVal == null ? null : bins.bins(yVal);
         int[][] valRows = yVal == null ? null : rowsPerBin(valLabel, nb);
         History h = new History(new double[opt.epochs()], yVal == null ? new double[0] : new double[opt.epochs()],
-                new double[nb][opt.epochs()], new double[nb][opt.epochs()], counts, classWeights);
+                new double[nb][opt.epochs()], new double[nb][opt.epochs()], new double[opt.fineTuneEpochs()],
+                yVal == null ? new double[0] : new double[opt.fineTuneEpochs()], counts, classWeights);
 
         // ---------------- gate
         model.train();
@@ -213,6 +230,63 @@ public final class BinnedMoETrainer {
                 if (log != null && (ep == 0 || ep == opt.epochs() - 1 || (ep + 1) % Math.max(1, opt.epochs() / 5) == 0)) {
                     log.printf("  expert %d %s epoch %3d/%d  mse %.4f%s%n", b, bins.label(b), ep + 1, opt.epochs(), h.expertMse()[b][ep],
                             Double.isNaN(h.expertValMse()[b][ep]) ? "" : String.format("  val mse %.4f", h.expertValMse()[b][ep]));
+                }
+            }
+        }
+        // ---------------- optional joint fine-tuning of the mixture
+        if (opt.fineTuneEpochs() > 0) {
+            double meanY = 0, varY = 0;
+            for (double v : y) meanY += v / n;
+            for (double v : y) varY += (v - meanY) * (v - meanY) / n;
+            varY = Math.max(varY, 1e-12);
+            AdamW all = new AdamW(model.parameters(), FINE_TUNE_LR * opt.lr(), opt.weightDecay());
+            WarmupCosine ftLr = new WarmupCosine(FINE_TUNE_LR * opt.lr(), FINE_TUNE_LR * opt.lr() * 0.05, 1,
+                    Math.max(2, (long) gateSteps * opt.fineTuneEpochs()));
+            step = 0;
+            for (int ep = 0; ep < opt.fineTuneEpochs(); ep++) {
+                int[] perm = permutation(n, rng);
+                double sum = 0;
+                for (int s = 0; s < gateSteps; s++) {
+                    int[] idx = Arrays.copyOfRange(perm, s * opt.batchSize(), Math.min(n, (s + 1) * opt.batchSize()));
+                    float[] t = new float[idx.length];
+                    int[] lab = new int[idx.length];
+                    for (int i = 0; i < idx.length; i++) {
+                        t[i] = (float) y[idx[i]];
+                        lab[i] = label[idx[i]];
+                    }
+                    Variable xb = Variable.constant(select(x, idx));
+                    Variable logits = model.gateLogits(xb);
+                    Variable probs = (model.temperature() == 1.0 ? logits : logits.div(model.temperature())).softmax(-1);
+                    Variable pred = probs.mul(model.expertOutputs(xb)).sum(-1);
+                    // squared error relative to the score variance, so the anchor weight means the same on any score scale
+                    Variable loss = Losses.mse(pred, Tensor.of(t, t.length)).div(varY);
+                    if (opt.fineTuneGateCe() > 0) {
+                        Tensor target = Tensor.of(lab, lab.length);
+                        Variable ce = Losses.crossEntropy(logits, target, Reduction.MEAN, Losses.IGNORE_INDEX, 0.0, cw.indexSelect(0, target));
+                        loss = loss.add(ce.mul(opt.fineTuneGateCe()));
+                    }
+                    if (opt.entropyCoef() != 0) {
+                        Variable entropy = logits.softmax(-1).mul(logits.logSoftmax(-1)).sum(-1).neg().mean();
+                        loss = loss.add(entropy.mul(opt.entropyCoef()));
+                    }
+                    all.setLr(ftLr.lr(step++));
+                    all.zeroGrad();
+                    loss.backward();
+                    all.step();
+                    sum += loss.value().item();
+                }
+                h.fineTuneLoss()[ep] = sum / gateSteps;
+                if (sink != null) sink.scalar("mixture/loss", ep, h.fineTuneLoss()[ep]);
+                if (yVal != null) {
+                    double[] p = model.predict(xVal, 4096).score();
+                    double se = 0;
+                    for (int i = 0; i < p.length; i++) se += (bins.clip(p[i]) - yVal[i]) * (bins.clip(p[i]) - yVal[i]);
+                    h.fineTuneValRmse()[ep] = Math.sqrt(se / p.length);
+                    if (sink != null) sink.scalar("mixture/val_rmse", ep, h.fineTuneValRmse()[ep]);
+                }
+                if (log != null && (ep == 0 || ep == opt.fineTuneEpochs() - 1 || (ep + 1) % Math.max(1, opt.fineTuneEpochs() / 5) == 0)) {
+                    log.printf("  mixture fine-tune epoch %3d/%d  loss %.4f%s%n", ep + 1, opt.fineTuneEpochs(), h.fineTuneLoss()[ep],
+                            yVal == null ? "" : String.format("  val RMSE %.4f", h.fineTuneValRmse()[ep]));
                 }
             }
         }

@@ -98,7 +98,7 @@ class BinnedMoETest {
         Tensor x = (Tensor) tr[0], xv = (Tensor) va[0];
         double[] y = (double[]) tr[1], yv = (double[]) va[1];
         var moe = new BinnedMoE(new BinnedMoE.Config(4, BINS, 16, 24, 2, 0.1, 1.0), new Rng(5));
-        var opt = new BinnedMoETrainer.Options(25, 64, 5e-3, 1e-4, 0.0, true, false, 9);
+        var opt = new BinnedMoETrainer.Options(25, 64, 5e-3, 1e-4, 0.0, true, false, 0, 0.3, 9);
         var h = BinnedMoETrainer.fit(moe, x, y, xv, yv, opt, null, null);
         int[] counts = BINS.counts(y);
         assertArrayEquals(counts, h.binCounts());
@@ -107,6 +107,7 @@ class BinnedMoETest {
         double[] mean = new double[3];
         for (double v : y) mean[BINS.bin(v)] += v;
         for (int b = 0; b < 3; b++) assertEquals(mean[b] / counts[b], moe.centers()[b], 1e-4);
+        assertEquals(0, h.fineTuneLoss().length);
         assertTrue(h.gateValAcc()[opt.epochs() - 1] > 0.97, "gate accuracy " + h.gateValAcc()[opt.epochs() - 1]);
         assertTrue(h.gateLoss()[opt.epochs() - 1] < h.gateLoss()[0]);
         double se = 0;
@@ -126,7 +127,7 @@ class BinnedMoETest {
         double[] coefs = {0.0, -2.0};
         for (int k = 0; k < 2; k++) {
             var moe = new BinnedMoE(new BinnedMoE.Config(4, BINS, 16, 8, 1, 0.0, 1.0), new Rng(6));
-            var opt = new BinnedMoETrainer.Options(15, 64, 1e-2, 0, coefs[k], false, k == 1, 9);
+            var opt = new BinnedMoETrainer.Options(15, 64, 1e-2, 0, coefs[k], false, k == 1, 0, 0.3, 9);
             var h = BinnedMoETrainer.fit(moe, x, y, null, null, opt, null, null);
             assertArrayEquals(new double[] {1, 1, 1}, h.classWeights());
             assertEquals(0, h.gateValAcc().length);
@@ -140,6 +141,27 @@ class BinnedMoETest {
         int[] labels = {0, 2, 2, 1, 0, 2};
         int[] batch = BinnedMoETrainer.balancedBatch(rows, 7, new Rng(1));
         for (int i = 0; i < 7; i++) assertEquals(i % 3, labels[batch[i]], "row " + i + " of a balanced batch");
+    }
+
+    @Test
+    void jointFineTuningLowersTheMixtureError() {
+        Object[] tr = regimes(600, 4), va = regimes(300, 5);
+        Tensor x = (Tensor) tr[0], xv = (Tensor) va[0];
+        double[] y = (double[]) tr[1], yv = (double[]) va[1];
+        double[] rmse = new double[2];
+        for (int k = 0; k < 2; k++) {
+            var moe = new BinnedMoE(new BinnedMoE.Config(4, BINS, 16, 16, 1, 0.0, 1.0), new Rng(8));
+            var opt = new BinnedMoETrainer.Options(6, 64, 5e-3, 0, 0, true, false, k == 0 ? 0 : 6, 0.3, 3);
+            var h = BinnedMoETrainer.fit(moe, x, y, xv, yv, opt, null, null);
+            assertEquals(k == 0 ? 0 : 6, h.fineTuneLoss().length);
+            assertEquals(k == 0 ? 0 : 6, h.fineTuneValRmse().length);
+            double[] p = moe.predict(xv, 512).score();
+            double se = 0;
+            for (int i = 0; i < yv.length; i++) se += (BINS.clip(p[i]) - yv[i]) * (BINS.clip(p[i]) - yv[i]);
+            rmse[k] = Math.sqrt(se / yv.length);
+            if (k == 1) assertEquals(rmse[1], h.fineTuneValRmse()[5], 1e-9);
+        }
+        assertTrue(rmse[1] < rmse[0], "validation RMSE without / with fine-tuning: " + rmse[0] + " / " + rmse[1]);
     }
 
     @Test
