@@ -8,6 +8,7 @@ import dev.tessera.kernels.ops.Gpu;
 import dev.tessera.kernels.ops.Indexing;
 import dev.tessera.kernels.ops.Matmul;
 import dev.tessera.kernels.ops.MatmulPrecision;
+import dev.tessera.kernels.ops.MoeKernels;
 import dev.tessera.kernels.ops.Reductions;
 import dev.tessera.kernels.ops.Sorting;
 import dev.tessera.kernels.runtime.CudaDevice;
@@ -48,6 +49,7 @@ public final class CudaBackend implements Backend {
     private final Sorting sorting;
     private final Fused fused;
     private final Attention attention;
+    private final MoeKernels moe;
 
     /** The backend of {@code device} running on {@code dev}. */
     public CudaBackend(Device device, CudaDevice dev) {
@@ -61,6 +63,7 @@ public final class CudaBackend implements Backend {
         this.sorting = new Sorting(g);
         this.fused = new Fused(g, ix);
         this.attention = new Attention(g);
+        this.moe = new MoeKernels(g);
     }
 
     /** The float32 matmul precision used by every CUDA backend. */
@@ -374,18 +377,17 @@ public final class CudaBackend implements Backend {
     // ------------------------------------------------------------------ attention
 
     /**
-     * Fused attention forward (FlashAttention-2 style kernels): output and row log-sum-exp; see
-     * {@link Attention} for shapes, masks and which kernels run.
+     * The fused attention kernels of this device, for callers that pick the kernel precision
+     * themselves (BF16 inputs with head dims 32/64/128 run on tensor cores); the SPI's
+     * attention op takes F32 and F64 only.
      */
-    public Attention.Result attention(Tensor q, Tensor k, Tensor v, Tensor keyPadding, boolean causal, double scale,
-                                      int causalOffset) {
-        return attention.forward(q, k, v, keyPadding, causal, scale, causalOffset);
+    public Attention attentionKernels() {
+        return attention;
     }
 
-    /** Fused attention backward from the forward's output and log-sum-exp; see {@link Attention}. */
-    public Attention.Grads attentionBackward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor gOut,
-                                             Tensor keyPadding, boolean causal, double scale, int causalOffset) {
-        return attention.backward(q, k, v, out, lse, gOut, keyPadding, causal, scale, causalOffset);
+    /** The MoE routing kernels of this device (gating, dispatch plan, permute, combine and their backwards). */
+    public MoeKernels moeKernels() {
+        return moe;
     }
 
     @Override

@@ -61,8 +61,8 @@ class AttentionGpuTest {
         Tensor lseRef = FusedAttention.forward(q.to(DType.F64), k.to(DType.F64), v.to(DType.F64), pad, c.causal, scale, c.offset).lse();
 
         Tensor gq = q.to(CUDA), gk = k.to(CUDA), gv = v.to(CUDA), gg = gOut.to(CUDA), gp = pad == null ? null : pad.to(CUDA);
-        Attention.Result res = be.attention(gq, gk, gv, gp, c.causal, scale, c.offset);
-        Attention.Grads gr = be.attentionBackward(gq, gk, gv, res.out(), res.lse(), gg, gp, c.causal, scale, c.offset);
+        Attention.Result res = be.attentionKernels().forward(gq, gk, gv, gp, c.causal, scale, c.offset);
+        Attention.Grads gr = be.attentionKernels().backward(gq, gk, gv, res.out(), res.lse(), gg, gp, c.causal, scale, c.offset);
         assertEquals(c.dt, res.out().dtype(), c.name + ": output dtype");
         assertEquals(c.dt, gr.dq().dtype(), c.name + ": gradient dtype");
         double tol = GpuFixture.tol(c.dt);
@@ -89,7 +89,7 @@ class AttentionGpuTest {
         Rng r = new Rng(seed);
         Tensor q = Tensor.randn(r, DType.F32, 1, 1, 3, 8).to(CUDA), k = Tensor.randn(r, DType.F32, 1, 1, 4, 8).to(CUDA);
         Tensor pad = AttentionMask.keyPadding(new int[] {0}, 4).to(CUDA);
-        Attention.Result res = be.attention(q, k, k, pad, false, 0.5, 0);
+        Attention.Result res = be.attentionKernels().forward(q, k, k, pad, false, 0.5, 0);
         for (float x : res.out().toFloatArray()) assertEquals(0f, x);
         for (float x : res.lse().toFloatArray()) assertEquals(Float.NEGATIVE_INFINITY, x);
     }
@@ -108,13 +108,13 @@ class AttentionGpuTest {
     @Test
     void badArgumentsAreNamed() {
         Tensor q = Tensor.zeros(DType.F32, 1, 2, 3, 8).to(CUDA), k = Tensor.zeros(DType.F32, 1, 3, 3, 8).to(CUDA);
-        var e = assertThrows(IllegalArgumentException.class, () -> be.attention(q, k, k, null, false, 1, 0));
+        var e = assertThrows(IllegalArgumentException.class, () -> be.attentionKernels().forward(q, k, k, null, false, 1, 0));
         assertTrue(e.getMessage().startsWith("attention: incompatible shapes"), e.getMessage());
         Tensor big = Tensor.zeros(DType.F32, 1, 1, 3, 160).to(CUDA);
-        e = assertThrows(IllegalArgumentException.class, () -> be.attention(big, big, big, null, false, 1, 0));
+        e = assertThrows(IllegalArgumentException.class, () -> be.attentionKernels().forward(big, big, big, null, false, 1, 0));
         assertTrue(e.getMessage().contains("head dims in [1, 128]"), e.getMessage());
         Tensor d64 = Tensor.zeros(DType.F64, 1, 1, 3, 8).to(CUDA);
-        e = assertThrows(IllegalArgumentException.class, () -> be.attention(d64, d64, d64, null, false, 1, 0));
+        e = assertThrows(IllegalArgumentException.class, () -> be.attentionKernels().forward(d64, d64, d64, null, false, 1, 0));
         assertTrue(e.getMessage().contains("F32 or BF16"), e.getMessage());
     }
 }

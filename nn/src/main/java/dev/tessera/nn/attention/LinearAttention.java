@@ -24,6 +24,8 @@ import java.util.Objects;
 public final class LinearAttention extends Module {
     /** Floor of the normalizer: only reached when no key is visible, where the numerator is 0 too. */
     private static final double TINY = 1e-30;
+    /** Chunk length of the causal form (see {@link #attend(Variable, Variable, Variable, Tensor, boolean, int)}). */
+    public static final int DEFAULT_CHUNK = 64;
 
     private final int dModel, heads, kvHeads, headDim;
     private final Linear wq, wk, wv, wo;
@@ -86,6 +88,17 @@ public final class LinearAttention extends Module {
      * returns [B, H, Tq, Dv].
      */
     public static Variable attend(Variable q, Variable k, Variable v, Tensor keyPadding, boolean causal) {
+        return attend(q, k, v, keyPadding, causal, DEFAULT_CHUNK);
+    }
+
+    /**
+     * {@link #attend(Variable, Variable, Variable, Tensor, boolean)} with an explicit causal chunk length:
+     * {@code chunk > 0} splits the sequence into chunks of that length, attends within a chunk in the
+     * quadratic masked form and across chunks through the running sums carried from chunk to chunk (memory
+     * O(T C + T/C D Dv) per head, real GEMMs); {@code chunk <= 0} is the token-level prefix-sum form (a
+     * [B, Hkv, T, D, Dv] state per position). Both equal the explicit N x N form up to rounding.
+     */
+    public static Variable attend(Variable q, Variable k, Variable v, Tensor keyPadding, boolean causal, int chunk) {
         if (q.rank() != 4 || k.rank() != 4 || v.rank() != 4 || k.dim(0) != q.dim(0) || v.dim(0) != q.dim(0) || k.dim(1) != v.dim(1)
                 || k.dim(2) != v.dim(2) || k.dim(3) != q.dim(3) || q.dim(1) % k.dim(1) != 0 || (causal && q.dim(2) != k.dim(2))) {
             throw new IllegalArgumentException("linearAttention: incompatible shapes q" + Shape.str(q.shape()) + ", k" + Shape.str(k.shape())
@@ -103,12 +116,62 @@ public final class LinearAttention extends Module {
             Variable qg = fq.reshape(b, hkv, g * tq, d);
             num = qg.matmul(fk.mT().matmul(v));                                  // [B, Hkv, G*Tq, Dv]
             den = qg.matmul(fk.sumKeepDims(2).mT());                             // [B, Hkv, G*Tq, 1]
+        } else if (chunk > 0) {
+            return chunked(fq, fk, v, g, chunk);
         } else {
             Variable s = fk.unsqueeze(4).mul(v.unsqueeze(3)).cumsum(2);          // [B, Hkv, T, D, Dv] prefix states
             Variable z = fk.cumsum(2);                                           // [B, Hkv, T, D]
             return readout(fq, s, z, g);
         }
         return num.div(den.maximum(TINY)).reshape(b, h, tq, dv);
+    }
+
+    /**
+     * Chunked causal form on feature-mapped fq [B, H, T, D], fk [B, Hkv, T, D] and v [B, Hkv, T, Dv]:
+     * within a chunk {@code A = tril(phi(Q) phi(K)^T)}, {@code num = A V}, {@code den = A 1}; across
+     * chunks each query adds {@code phi(q)^T S} and {@code phi(q)^T z} of the sums over all earlier chunks
+     * (an exclusive prefix sum of the per-chunk {@code phi(K)^T V} and {@code phi(K)^T 1}).
+     */
+    private static Variable chunked(Variable fq, Variable fk, Variable v, int g, int chunk) {
+        int b = fq.dim(0), h = fq.dim(1), t = fq.dim(2), d = fq.dim(3), hkv = fk.dim(1), dv = v.dim(3);
+        int c = Math.min(chunk, t), n = (t + c - 1) / c, tp = n * c;
+        DType dt = fq.dtype();
+        if (tp != t) {
+            // zero rows: an appended key has phi(k) = 0 and adds nothing; appended queries are cut off below
+            fq = Variable.concat(2, fq, Variable.constant(Tensor.zeros(dt, fq.device(), b, h, tp - t, d)));
+            fk = Variable.concat(2, fk, Variable.constant(Tensor.zeros(dt, fk.device(), b, hkv, tp - t, d)));
+            v = Variable.concat(2, v, Variable.constant(Tensor.zeros(dt, v.device(), b, hkv, tp - t, dv)));
+        }
+        Variable qc = fq.reshape(b, hkv, g, n, c, d);
+        Variable kc = fk.reshape(b, hkv, 1, n, c, d);
+        Variable vc = v.reshape(b, hkv, 1, n, c, dv);
+        Variable a = qc.matmul(kc.mT()).mul(Variable.constant(lowerTriangle(c, dt).to(fq.device())));   // [B, Hkv, G, n, C, C]
+        Variable num = a.matmul(vc);                                             // [B, Hkv, G, n, C, Dv]
+        Variable den = a.sumKeepDims(5);                                         // [B, Hkv, G, n, C, 1]
+        if (n > 1) {
+            Variable kv = kc.mT().matmul(vc);                                    // [B, Hkv, 1, n, D, Dv] per-chunk sums
+            Variable ks = kc.sumKeepDims(4).mT();                                // [B, Hkv, 1, n, D, 1]
+            num = num.add(qc.matmul(exclusivePrefixSum(kv, 3)));
+            den = den.add(qc.matmul(exclusivePrefixSum(ks, 3)));
+        }
+        Variable o = num.div(den.maximum(TINY)).reshape(b, h, tp, dv);
+        return tp == t ? o : o.narrow(2, 0, t);
+    }
+
+    /** Sum of the entries before each index along {@code axis} (0 at index 0). */
+    private static Variable exclusivePrefixSum(Variable x, int axis) {
+        int n = x.dim(axis);
+        int[] zs = x.shape().clone();
+        zs[axis] = 1;
+        Variable zero = Variable.constant(Tensor.zeros(x.dtype(), x.device(), zs));
+        return Variable.concat(axis, zero, x.narrow(axis, 0, n - 1)).cumsum(axis);
+    }
+
+    /** [c, c] with ones on and below the diagonal. */
+    private static Tensor lowerTriangle(int c, DType dtype) {
+        double[] m = new double[c * c];
+        for (int i = 0; i < c; i++) for (int j = 0; j <= i; j++) m[i * c + j] = 1;
+        return Tensor.of(m, c, c).to(dtype);
     }
 
     /**
@@ -126,9 +189,10 @@ public final class LinearAttention extends Module {
     /**
      * Causal self-attention step with a recurrent state: x [B, Tnew, dModel] continues the sequence whose
      * running sums are in {@code state}; the sums are extended by the new positions. The running sums are
-     * accumulated in the same order as the prefix sums of the full causal forward, so the result equals
-     * the matching rows of {@link #forward(Variable, Tensor, boolean) forward(x, null, true)} over the whole
-     * sequence. No key padding; no gradient flows into the state (decoding).
+     * accumulated in the same order as the token-level prefix-sum form, so the result equals the matching
+     * rows of {@link #forward(Variable, Tensor, boolean) forward(x, null, true)} over the whole sequence up
+     * to rounding (exactly, against the prefix-sum form). No key padding; no gradient flows into the state
+     * (decoding).
      */
     public Variable forward(Variable x, LinearAttentionState state) {
         if (x.rank() != 3 || x.dim(2) != dModel) {
