@@ -2,6 +2,7 @@ package dev.tessera.app;
 
 import dev.tessera.app.cli.EvalCommand;
 import dev.tessera.app.cli.GenCommand;
+import dev.tessera.app.cli.GenerateCommand;
 import dev.tessera.app.cli.PredictCommand;
 import dev.tessera.app.cli.InfoCommand;
 import dev.tessera.app.cli.LabelCommand;
@@ -13,7 +14,7 @@ import picocli.CommandLine.Command;
 /** The {@code tessera} command line. */
 @Command(name = "tessera", mixinStandardHelpOptions = true, version = "tessera 0.1.0",
         description = "Tessera: a pure-Java tensor library with autodiff, attention, MoE and exact m-height data.",
-        subcommands = {InfoCommand.class, GenCommand.class, LabelCommand.class, TrainCommand.class, EvalCommand.class, PredictCommand.class, SweepCommand.class})
+        subcommands = {InfoCommand.class, GenCommand.class, LabelCommand.class, TrainCommand.class, EvalCommand.class, PredictCommand.class, SweepCommand.class, GenerateCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
