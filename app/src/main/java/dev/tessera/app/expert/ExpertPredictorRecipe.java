@@ -7,7 +7,6 @@ import dev.tessera.moe.trace.TraceReader;
 import dev.tessera.nn.train.CsvMetrics;
 import dev.tessera.nn.train.MultiSink;
 import dev.tessera.nn.train.TensorBoardWriter;
-import dev.tessera.tensor.io.TensorFiles;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -108,8 +107,7 @@ public final class ExpertPredictorRecipe {
 
     /** Saves one predictor with its config and the layers it connects as safetensors metadata. */
     private static void save(Path out, TraceInfo info, PredictorTrainer.Result r) {
-        Map<String, String> meta = new LinkedHashMap<>(r.model().config().toMetadata());
-        meta.put("format", "tessera-expert-predictor/1");
+        Map<String, String> meta = new LinkedHashMap<>();
         meta.put("source_layer", Integer.toString(r.sourceLayer()));
         meta.put("source_name", info.layer(r.sourceLayer()).name());
         meta.put("target_layer", Integer.toString(r.targetLayer()));
@@ -117,7 +115,7 @@ public final class ExpertPredictorRecipe {
         meta.put("top_k", Integer.toString(info.layer(r.targetLayer()).topK()));
         Path f = out.resolve("predictors").resolve(String.format("layer%02d.safetensors", r.targetLayer()));
         try {
-            TensorFiles.save(f, r.model().stateDict(), meta);
+            r.model().save(f, meta);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + f + ": " + e.getMessage(), e);
         }

@@ -11,6 +11,9 @@ import dev.tessera.nn.layers.Linear;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Rng;
 import dev.tessera.tensor.Tensor;
+import dev.tessera.tensor.io.TensorFiles;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -73,6 +76,9 @@ public final class ExpertPredictor extends Module implements Layer {
         }
     }
 
+    /** The {@code format} metadata value of a saved predictor. */
+    public static final String FORMAT = "tessera-expert-predictor/1";
+
     private final Config config;
     private final Linear fc1, fc2;
     private final LayerNorm norm;
@@ -104,6 +110,30 @@ public final class ExpertPredictor extends Module implements Layer {
             throw new IllegalArgumentException("ExpertPredictor: input " + java.util.Arrays.toString(s) + " must end in " + config.inputDim());
         }
         return fc2.forward(drop.forward(norm.forward(fc1.forward(x)).relu()));
+    }
+
+    /**
+     * Saves the weights as a safetensors file (atomically) whose metadata holds the
+     * {@link Config} and {@code extra} (for example which layers the predictor connects).
+     */
+    public void save(Path file, Map<String, String> extra) throws IOException {
+        Map<String, String> meta = new LinkedHashMap<>(extra);
+        meta.putAll(config.toMetadata());
+        meta.put("format", FORMAT);
+        TensorFiles.save(file, stateDict(), meta);
+    }
+
+    /** Loads a predictor written by {@link #save}, in evaluation mode. */
+    public static ExpertPredictor load(Path file) throws IOException {
+        TensorFiles.Loaded l = TensorFiles.read(file);
+        if (!FORMAT.equals(l.metadata().get("format"))) {
+            throw new IllegalArgumentException("ExpertPredictor.load: " + file + " has format '" + l.metadata().get("format") + "', expected '"
+                    + FORMAT + "'");
+        }
+        ExpertPredictor p = new ExpertPredictor(Config.fromMetadata(l.metadata()), new Rng(0));
+        p.loadStateDict(l.tensors());
+        p.eval();
+        return p;
     }
 
     /** Expert scores {@code [N, E]} for {@code x [N, d]} in evaluation mode without gradients (restores the mode). */

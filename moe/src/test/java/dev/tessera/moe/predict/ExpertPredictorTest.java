@@ -128,6 +128,17 @@ class ExpertPredictorTest {
         assertTrue(r.curve().size() >= 3 * opt.evalsPerEpoch());
         assertTrue(r.curve().get(0).valLoss() > r.curve().get(r.curve().size() - 1).valLoss());
         assertEquals(m.topAccuracy()[0], r.curve().get(r.curve().size() - 1).valTop1(), 1e-12);
+        // a saved predictor loads back with the same scores
+        Path f = dir.resolve("p.safetensors");
+        try {
+            r.model().save(f, Map.of("target_layer", "0"));
+            ExpertPredictor back = ExpertPredictor.load(f);
+            assertEquals(r.model().config(), back.config());
+            Tensor x = Tensor.randn(new Rng(9), DType.F32, 7, 16);
+            assertArrayEquals(r.model().scores(x).toFloatArray(), back.scores(x).toFloatArray());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Test
