@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
 
 /** {@code tessera train [recipe]}: training recipes (sibling subcommands; {@code mheight} is the default). */
 @Command(name = "train", mixinStandardHelpOptions = true, description = "Train a model (default recipe: mheight).",
-        subcommands = {TrainCommand.MHeight.class, RegressionCommand.class, ExpertPredictorCommand.class, TrainLmCommand.class})
+        subcommands = {TrainCommand.MHeight.class, RegressionCommand.class, ExpertPredictorCommand.class, TrainLmCommand.class, ScoreMoeCommand.class})
 public final class TrainCommand implements Callable<Integer> {
     /** The default recipe's options, accepted directly after {@code train}. */
     @Mixin

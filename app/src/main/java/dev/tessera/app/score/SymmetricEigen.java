@@ -40,7 +40,11 @@ public record SymmetricEigen(double[] values, double[][] vectors) {
         double[] d = new double[n], e = new double[n];
         if (n > 0) {
             tred2(v, d, e);
-            tql2(v, d, e);
+            // the QL rotations combine pairs of columns of V: on the transpose they combine rows,
+            // which are contiguous arrays (several times faster for a few hundred dimensions)
+            double[][] vt = transpose(v);
+            tql2(vt, d, e);
+            v = transpose(vt);
         }
         return sorted(d, v);
     }
@@ -127,6 +131,13 @@ public record SymmetricEigen(double[] values, double[][] vectors) {
         return new SymmetricEigen(values, vectors);
     }
 
+    private static double[][] transpose(double[][] a) {
+        int n = a.length;
+        double[][] t = new double[n][n];
+        for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) t[j][i] = a[i][j];
+        return t;
+    }
+
     /** Householder reduction to tridiagonal form: on return d is the diagonal, e the sub-diagonal (e[0] = 0), v the transform. */
     private static void tred2(double[][] v, double[] d, double[] e) {
         int n = d.length;
@@ -203,8 +214,8 @@ public record SymmetricEigen(double[] values, double[][] vectors) {
         e[0] = 0;
     }
 
-    /** Implicit QL on the tridiagonal (d, e), accumulating rotations into v. */
-    private static void tql2(double[][] v, double[] d, double[] e) {
+    /** Implicit QL on the tridiagonal (d, e), accumulating rotations into the rows of {@code vt} (the transposed transform). */
+    private static void tql2(double[][] vt, double[] d, double[] e) {
         int n = d.length;
         for (int i = 1; i < n; i++) e[i - 1] = e[i];
         e[n - 1] = 0;
@@ -245,10 +256,11 @@ public record SymmetricEigen(double[] values, double[][] vectors) {
                         c = p / r;
                         p = c * d[i] - s * g;
                         d[i + 1] = h + s * (c * g + s * d[i]);
+                        double[] vi = vt[i], vi1 = vt[i + 1];
                         for (int k = 0; k < n; k++) {
-                            h = v[k][i + 1];
-                            v[k][i + 1] = s * v[k][i] + c * h;
-                            v[k][i] = c * v[k][i] - s * h;
+                            h = vi1[k];
+                            vi1[k] = s * vi[k] + c * h;
+                            vi[k] = c * vi[k] - s * h;
                         }
                     }
                     p = -s * s2 * c3 * el1 * e[l] / dl1;
