@@ -90,6 +90,10 @@ public final class ScoreMoeCommand implements Callable<Integer> {
     @Option(names = "--val-fraction", defaultValue = "0.2", description = "Held-out fraction for validation and calibration (default: ${DEFAULT-VALUE}).")
     double valFraction = 0.2;
 
+    @Option(names = "--calibration", defaultValue = "auto",
+            description = "Calibrate the submitted scores: auto (only if the 5-fold cross-fitted validation RMSE improves), on, off (default: ${DEFAULT-VALUE}).")
+    String calibration = "auto";
+
     @Option(names = "--baseline", description = "Also train a single MLP regressor with the same parameter budget and report it.")
     boolean baseline;
 
@@ -121,7 +125,13 @@ public final class ScoreMoeCommand implements Callable<Integer> {
         var model = new BinnedMoE.Config(1, bins, gateHidden, expertHidden, expertLayers, gateDropout, temperature);
         var train = new BinnedMoETrainer.Options(epochs, batch, lr, weightDecay, entropy, !noClassWeights, balancedSampling, fineTuneEpochs,
                 fineTuneGateCe, seed);
-        ScoreMoeRecipe.run(new ScoreMoeRecipe.Config(data, bins, pca, clip, model, train, valFraction, baseline, dir), System.out);
+        ScoreMoeRecipe.Calibration cal = switch (calibration) {
+            case "auto" -> ScoreMoeRecipe.Calibration.AUTO;
+            case "on" -> ScoreMoeRecipe.Calibration.ON;
+            case "off" -> ScoreMoeRecipe.Calibration.OFF;
+            default -> throw new IllegalArgumentException("--calibration: expected auto, on or off, got " + calibration);
+        };
+        ScoreMoeRecipe.run(new ScoreMoeRecipe.Config(data, bins, pca, clip, model, train, valFraction, cal, baseline, dir), System.out);
         return 0;
     }
 }

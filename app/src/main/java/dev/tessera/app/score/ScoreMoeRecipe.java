@@ -35,7 +35,8 @@ import java.util.Map;
  * RMSE uncalibrated, calibrated in-sample (the calibrator saw these rows) and calibrated by 5-fold
  * cross-fitting on the validation rows (an honest estimate), the gate's accuracy and confusion
  * matrix, each expert's loss, and optionally the same-budget {@link SingleRegressor} baseline; write
- * PNGs and the submission CSV of the test rows (calibrated, clipped, 2 decimals).
+ * PNGs and the submission CSV of the test rows (clipped, 2 decimals; calibrated per {@link Calibration},
+ * by default only when the cross-fitted estimate says calibration helps).
  *
  * <p>Files in the output folder: {@code metrics.csv} (per-epoch losses), {@code losses.png},
  * {@code gate_weights_expert<b>.png} (histograms of each expert's gate weight on validation rows,
@@ -56,16 +57,28 @@ public final class ScoreMoeRecipe {
      * @param model        gate/expert sizes, gate dropout and temperature ({@code inputs} is replaced by the feature count)
      * @param train        training options of the gate and experts
      * @param valFraction  fraction of the training rows held out for validation and calibration, in (0, 1)
+     * @param calibration  when the submitted scores go through the isotonic calibrator
      * @param baseline     also train the same-budget single regressor and report it
      * @param out          output folder
      */
     public record Config(ScoreData data, ScoreBins bins, int pca, double clip, BinnedMoE.Config model, BinnedMoETrainer.Options train,
-                         double valFraction, boolean baseline, Path out) {
+                         double valFraction, Calibration calibration, boolean baseline, Path out) {
         /** Validates the fractions. */
         public Config {
+            if (calibration == null) throw new IllegalArgumentException("Config: calibration is null");
             if (!(valFraction > 0 && valFraction < 1)) throw new IllegalArgumentException("--val-fraction must be in (0, 1), got " + valFraction);
             if (pca < 0) throw new IllegalArgumentException("--pca must be >= 0, got " + pca);
         }
+    }
+
+    /** Whether the submitted test scores are calibrated. */
+    public enum Calibration {
+        /** Calibrate only when the 5-fold cross-fitted validation RMSE beats the uncalibrated one (an honest comparison). */
+        AUTO,
+        /** Always calibrate. */
+        ON,
+        /** Never calibrate (clip only). */
+        OFF
     }
 
     /**
@@ -77,12 +90,13 @@ public final class ScoreMoeRecipe {
      * @param gateAccuracy        gate top-1 accuracy on the validation rows
      * @param expertValMse        per expert, MSE on the validation rows of its bin (NaN when none)
      * @param baselineRmse        the single regressor's validation RMSE (NaN when not run)
+     * @param calibrated          whether the submitted scores were calibrated
      * @param testRmse            test RMSE of the submitted scores when the truth is known, else NaN
      * @param submission          the submission CSV, or null without test rows
      * @param seconds             wall time of the whole recipe
      */
     public record Result(double valRmse, double valRmseCalibrated, double valRmseCrossFitted, double gateAccuracy, double[] expertValMse,
-                         double baselineRmse, double testRmse, Path submission, double seconds) {}
+                         double baselineRmse, boolean calibrated, double testRmse, Path submission, double seconds) {}
 
     /** Runs the recipe, printing progress and the report to {@code log}. */
     public static Result run(Config cfg, PrintStream log) {
@@ -137,6 +151,11 @@ public final class ScoreMoeRecipe {
         double[] calVa = cal.apply(predVa);
         double[] cvVa = crossFitted(predVa, yVa, bins, 5, cfg.train().seed());
         double rmse = rmse(predVa, yVa), rmseCal = rmse(calVa, yVa), rmseCv = rmse(cvVa, yVa);
+        boolean useCal = switch (cfg.calibration()) {
+            case ON -> true;
+            case OFF -> false;
+            case AUTO -> rmseCv < rmse;
+        };
 
         int nb = bins.count();
         int[] vaBins = bins.bins(yVa);
@@ -168,7 +187,8 @@ public final class ScoreMoeRecipe {
         double testRmse = Double.NaN;
         double[] testScores = null;
         if (xTe != null) {
-            testScores = cal.apply(clip(bins, moe.predict(xTe, 4096).score()));
+            testScores = clip(bins, moe.predict(xTe, 4096).score());
+            if (useCal) testScores = cal.apply(testScores);
             double[] rounded = new double[testScores.length];
             for (int i = 0; i < rounded.length; i++) rounded[i] = Double.parseDouble(Submission.format(testScores[i]));
             submission = cfg.out().resolve("submission.csv");
@@ -214,6 +234,8 @@ public final class ScoreMoeRecipe {
         if (cfg.baseline()) {
             r.append(String.format(Locale.ROOT, "  single MLP, %,d parameters (uncalibrated)  %.4f  (MoE / single = %.3f)%n", baseParams, baseline, rmse / baseline));
         }
+        r.append(String.format(Locale.ROOT, "submitted scores: %s (--calibration %s)%n", useCal ? "isotonic-calibrated, clipped" : "clipped, not calibrated",
+                cfg.calibration().name().toLowerCase(Locale.ROOT)));
         if (!Double.isNaN(testRmse)) r.append(String.format(Locale.ROOT, "test RMSE of the submitted scores (%d rows): %.4f%n", data.yTest().length, testRmse));
         r.append(String.format(Locale.ROOT, "gate accuracy on validation %.4f; confusion (rows: true bin, columns: gate argmax):%n", gateAcc));
         for (int c = 0; c < nb; c++) r.append(String.format(Locale.ROOT, "  %-10s %s%n", bins.label(c), Arrays.toString(confusion[c])));
@@ -236,7 +258,7 @@ public final class ScoreMoeRecipe {
         r.append(String.format(Locale.ROOT, "total time %.1f s%n", secs));
         log.print(r);
         writeAtomically(cfg.out().resolve("report.txt"), r.toString());
-        return new Result(rmse, rmseCal, rmseCv, gateAcc, expertVal, baseline, testRmse, submission, secs);
+        return new Result(rmse, rmseCal, rmseCv, gateAcc, expertVal, baseline, useCal, testRmse, submission, secs);
     }
 
     /** Per bin, a seeded shuffle of its rows with the first {@code round(fraction * size)} (at least 1 when the bin has 2+ rows) held out. */

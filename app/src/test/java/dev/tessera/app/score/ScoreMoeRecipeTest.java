@@ -52,13 +52,14 @@ class ScoreMoeRecipeTest {
         try {
             System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
             code = Main.run("train", "score-moe", "--rows", "500", "--test-rows", "60", "--dim", "4", "--epochs", "2", "--gate-hidden", "8",
-                    "--expert-hidden", "8", "--baseline", "--out", out.toString());
+                    "--expert-hidden", "8", "--baseline", "--calibration", "auto", "--out", out.toString());
         } finally {
             System.setOut(old);
         }
         String log = buf.toString(StandardCharsets.UTF_8);
         assertEquals(0, code, log);
         assertTrue(log.contains("uncalibrated") && log.contains("5-fold cross-fitted") && log.contains("single MLP"), log);
+        assertTrue(log.contains("submitted scores:") && log.contains("--calibration auto"), log);
         long[] ids = new long[60];
         for (int i = 0; i < 60; i++) ids[i] = i;
         checkSubmission(out.resolve("submission.csv"), ids);
@@ -87,12 +88,13 @@ class ScoreMoeRecipeTest {
         Path out = tmp.resolve("npy-run");
         var result = ScoreMoeRecipe.run(new ScoreMoeRecipe.Config(ScoreData.load(xt, yt, xs, id), ScoreBins.of(0, 10, 3, 6, 8), 2, 10,
                 new dev.tessera.moe.binned.BinnedMoE.Config(1, ScoreBins.of(0, 10, 3, 6, 8), 8, 8, 1, 0.1, 1.5),
-                new dev.tessera.moe.binned.BinnedMoETrainer.Options(2, 64, 2e-3, 0, -0.01, false, true, 2, 0.3, 5), 0.25, false, out),
+                new dev.tessera.moe.binned.BinnedMoETrainer.Options(2, 64, 2e-3, 0, -0.01, false, true, 2, 0.3, 5), 0.25, ScoreMoeRecipe.Calibration.ON, false, out),
                 new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
         checkSubmission(result.submission(), ids);
         assertEquals(4, result.expertValMse().length);
         assertTrue(Double.isNaN(result.baselineRmse()) && Double.isNaN(result.testRmse()));
         assertTrue(result.valRmseCalibrated() <= result.valRmse() + 1e-12, "in-sample isotonic fit cannot be worse than the identity map");
+        assertTrue(result.calibrated());
         assertTrue(Files.exists(out.resolve("gate_weights_expert3.png")));
         // mismatched inputs are reported by option name
         Path bad = tmp.resolve("y_bad.npy");
