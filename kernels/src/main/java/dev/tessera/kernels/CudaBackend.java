@@ -6,6 +6,7 @@ import dev.tessera.kernels.ops.Elementwise;
 import dev.tessera.kernels.ops.Fused;
 import dev.tessera.kernels.ops.Gpu;
 import dev.tessera.kernels.ops.Indexing;
+import dev.tessera.kernels.ops.LinearAttentionKernels;
 import dev.tessera.kernels.ops.Matmul;
 import dev.tessera.kernels.ops.MatmulPrecision;
 import dev.tessera.kernels.ops.MoeKernels;
@@ -50,6 +51,7 @@ public final class CudaBackend implements Backend {
     private final Fused fused;
     private final Attention attention;
     private final MoeKernels moe;
+    private final LinearAttentionKernels linearAttention;
 
     /** The backend of {@code device} running on {@code dev}. */
     public CudaBackend(Device device, CudaDevice dev) {
@@ -64,6 +66,7 @@ public final class CudaBackend implements Backend {
         this.fused = new Fused(g, ix);
         this.attention = new Attention(g);
         this.moe = new MoeKernels(g);
+        this.linearAttention = new LinearAttentionKernels(g);
     }
 
     /** The float32 matmul precision used by every CUDA backend. */
@@ -388,6 +391,11 @@ public final class CudaBackend implements Backend {
     /** The MoE routing kernels of this device (gating, dispatch plan, permute, combine and their backwards). */
     public MoeKernels moeKernels() {
         return moe;
+    }
+
+    /** The linear (elu + 1) attention kernels of this device, causal (chunked) and non-causal, with backward. */
+    public LinearAttentionKernels linearAttentionKernels() {
+        return linearAttention;
     }
 
     @Override

@@ -13,6 +13,10 @@ import java.util.Arrays;
  */
 public final class Indexing {
     private static final String M = "indexing";
+    /** indexAdd goes by sorted segments from this many indices on ... */
+    static final int SORTED_MIN_INDICES = 64;
+    /** ... when the output has fewer columns (outer x inner) than this (the column kernel's parallelism). */
+    static final long SORTED_MAX_COLUMNS = 1L << 15;
     private final Gpu g;
 
     /** Indexing on a device. */
@@ -117,12 +121,23 @@ public final class Indexing {
     public Tensor indexAdd(int[] shape, int dim, Tensor index, Tensor src) {
         int size = shape[dim];
         checkRange("indexAdd", index, dim, size);
-        Tensor out = g.zeros(src.dtype(), shape);
-        if (out.numel() == 0 || src.numel() == 0) return out;
-        Tensor sc = src.contiguous(), idx = index.contiguous();
         int inner = Shape.numel(Arrays.copyOfRange(shape, dim + 1, shape.length));
         int outer = Shape.numel(Arrays.copyOfRange(shape, 0, dim));
         int j = index.numel();
+        if (j >= SORTED_MIN_INDICES && (long) outer * inner < SORTED_MAX_COLUMNS && src.numel() > 0) {
+            // few columns, many indices (an embedding backward): one thread per output element over
+            // the stably sorted index, instead of one thread per column walking every index
+            Tensor out = g.alloc(src.dtype(), shape);
+            if (out.numel() == 0) return out;
+            Tensor sc = src.contiguous();
+            Tensor[] sorted = new Sorting(g).sort(index.contiguous(), 0, false);
+            g.launch(M, "index_add_sorted", out.numel(), (a, k) -> k.i32(outer).i32(size).i32(inner).i32(j).ptr(Gpu.ptr(out))
+                    .i32(src.dtype().ordinal()).ptr(Gpu.ptr(sorted[0])).ptr(Gpu.ptr(sorted[1])).ptr(Gpu.ptr(sc)));
+            return out;
+        }
+        Tensor out = g.zeros(src.dtype(), shape);
+        if (out.numel() == 0 || src.numel() == 0) return out;
+        Tensor sc = src.contiguous(), idx = index.contiguous();
         g.launch(M, "index_add", (long) outer * inner, (a, k) -> k.i32(outer).i32(size).i32(inner).i32(j).ptr(Gpu.ptr(out))
                 .i32(src.dtype().ordinal()).ptr(Gpu.ptr(idx)).ptr(Gpu.ptr(sc)));
         return out;

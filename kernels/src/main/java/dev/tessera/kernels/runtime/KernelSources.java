@@ -19,7 +19,7 @@ public final class KernelSources {
     public static final String HEADER = "common.cuh";
     /** Every kernel module (one .cu file each). */
     public static final List<String> MODULES = List.of("elementwise", "reduce", "indexing", "sort", "fused", "random",
-            "attention", "moe");
+            "attention", "moe", "linattn");
 
     private final ClassLoader loader;
 

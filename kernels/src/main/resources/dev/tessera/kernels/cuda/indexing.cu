@@ -125,3 +125,57 @@ extern "C" __global__ void bincount_count(Strided g, const int* x, int* counts) 
         atomicAdd(counts + x[o[0]], 1);
     }
 }
+
+// First position p in sorted[0, n) with sorted[p] >= v.
+__device__ __forceinline__ int lower_bound_i32(const int* sorted, int n, int v) {
+    int lo = 0, hi = n;
+    while (lo < hi) {
+        int mid = (lo + hi) >> 1;
+        if (sorted[mid] < v) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+}
+
+// index_add by segments (the embedding backward): `sorted` is the index stably sorted and `perm`
+// the original positions, so row r's contributions are perm[lower_bound(r) .. lower_bound(r + 1))
+// in increasing index order: the same additions in the same order as index_add, but one thread
+// per output element of [outer, size, inner] instead of one per (outer, inner) column walking all J.
+extern "C" __global__ void index_add_sorted(int outer, int size, int inner, int J, void* out, int dt, const int* sorted,
+                                            const int* perm, const void* src) {
+    GRID_STRIDE(t, (i64)outer * size * inner) {
+        const i64 k = t % inner, r = (t / inner) % size, o = t / ((i64)inner * size);
+        const int q0 = lower_bound_i32(sorted, J, (int)r), q1 = lower_bound_i32(sorted, J, (int)r + 1);
+        const i64 base = o * J * inner + k;
+        switch (dt) {
+            case DT_F32: {
+                float acc = 0;
+                for (int q = q0; q < q1; q++) acc += ((const float*)src)[base + (i64)perm[q] * inner];
+                ((float*)out)[t] = acc;
+                break;
+            }
+            case DT_F64: {
+                double acc = 0;
+                for (int q = q0; q < q1; q++) acc += ((const double*)src)[base + (i64)perm[q] * inner];
+                ((double*)out)[t] = acc;
+                break;
+            }
+            case DT_I32: {
+                u32 acc = 0;
+                for (int q = q0; q < q1; q++) acc += (u32)((const int*)src)[base + (i64)perm[q] * inner];
+                ((int*)out)[t] = (int)acc;
+                break;
+            }
+            case DT_BOOL: {
+                u8 acc = 0;
+                for (int q = q0; q < q1; q++) acc |= ((const u8*)src)[base + (i64)perm[q] * inner];
+                ((u8*)out)[t] = acc;
+                break;
+            }
+            default: {
+                u16 acc = 0;
+                for (int q = q0; q < q1; q++) acc = f32_to_bf16(bf16_to_f32(acc) + bf16_to_f32(((const u16*)src)[base + (i64)perm[q] * inner]));
+                ((u16*)out)[t] = acc;
+            }
+        }
+    }
+}
