@@ -38,16 +38,19 @@ class ExamplesTest {
                 "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx2g",
                 "-cp", System.getProperty("java.class.path"), file.toString()));
         cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).directory(DIR.toFile()).redirectErrorStream(true).start();
-        p.getOutputStream().close();
-        byte[] out = p.getInputStream().readAllBytes();   // returns at exit (or when the child closes its output)
-        if (!p.waitFor(5, TimeUnit.MINUTES)) {
-            p.destroyForcibly();
-            fail(name + " did not finish in 5 minutes");
+        Path log = Files.createTempFile("tessera-example-" + name, ".log");
+        try {
+            Process p = new ProcessBuilder(cmd).directory(DIR.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            p.getOutputStream().close();   // no input
+            boolean done = p.waitFor(5, TimeUnit.MINUTES);
+            if (!done) p.destroyForcibly().waitFor();
+            String text = Files.readString(log, StandardCharsets.UTF_8);
+            if (!done) fail(name + " did not finish in 5 minutes:\n" + text);
+            assertEquals(0, p.exitValue(), name + " exited with " + p.exitValue() + ":\n" + text);
+            return text;
+        } finally {
+            Files.deleteIfExists(log);
         }
-        String text = new String(out, StandardCharsets.UTF_8);
-        assertEquals(0, p.exitValue(), name + " exited with " + p.exitValue() + ":\n" + text);
-        return text;
     }
 
     private static List<Double> numbers(String text, String regex) {
