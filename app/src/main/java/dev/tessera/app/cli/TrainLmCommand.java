@@ -106,7 +106,7 @@ public final class TrainLmCommand implements Callable<Integer> {
         };
         if (!tokenizer.equals("byte") && !tokenizer.equals("bpe")) throw new IllegalArgumentException("--tokenizer: expected byte or bpe, got " + tokenizer);
         Path runDir = runDir();
-        Optional<Path> latest = Checkpoints.latest(runDir);
+        Optional<Path> latest = explicitCheckpoint().or(() -> Checkpoints.latest(runDir));
         if (resume == null && latest.isPresent()) {
             throw new IllegalArgumentException("--out " + runDir + " already holds checkpoints up to step " + Checkpoints.stepOf(latest.get())
                     + ": pass --resume latest to continue it, or choose another --out");
@@ -115,6 +115,7 @@ public final class TrainLmCommand implements Callable<Integer> {
         try (RunLog log = new RunLog(System.out, runDir.resolve("train.log"));
              MetricsSink metrics = new MultiSink(CsvMetrics.longFormat(runDir.resolve("metrics.csv")), new TensorBoardWriter(runDir.resolve("tb")))) {
             Checkpoint ck = latest.map(Checkpoints::load).orElse(null);
+            if (resume != null && ck == null) log.printf("resume: no checkpoint in %s yet, starting a fresh run", runDir);
             Map<String, Object> corpusInfo = ck == null ? null : ck.map("corpus");
             String spec = corpus != null ? corpus : corpusInfo != null ? (String) corpusInfo.get("spec") : null;
             Corpus text = CorpusLoader.withCache(cache != null ? cache : CorpusLoader.defaultCacheDir(), log.asPrintStream()).load(spec);
@@ -195,6 +196,13 @@ public final class TrainLmCommand implements Callable<Integer> {
                 accumulation != null ? accumulation : base.accumulation(), seqLen != null ? seqLen : config.positions(), base.clip(),
                 checkpointEvery != null ? checkpointEvery : base.checkpointEvery(), base.keepCheckpoints(),
                 sampleEvery != null ? sampleEvery : base.sampleEvery(), logEvery, base.sampleTokens(), seed, base.valWindows());
+    }
+
+    /** The checkpoint named by {@code --resume DIR} when DIR is a checkpoint rather than a run folder. */
+    private Optional<Path> explicitCheckpoint() {
+        if (resume == null || resume.equals("latest")) return Optional.empty();
+        Path p = Path.of(resume);
+        return Files.isRegularFile(p.resolve(Checkpoints.META_FILE)) ? Optional.of(p) : Optional.empty();
     }
 
     private Path runDir() throws IOException {

@@ -18,10 +18,11 @@ import java.util.Map;
  * @param capacityFactor training capacity factor ({@code <= 0}: dropless); inference is always dropless
  * @param balanceAlpha   weight of the Switch balance loss (0: balancing by the loss-free bias only)
  * @param biasGamma      update rate of the auxiliary-loss-free balancing bias (0: off)
+ * @param tokenShift     mix each sublayer's input with the previous position's (see {@link LmModel})
  * @param seed           initialization seed
  */
 public record LmConfig(int vocab, int dModel, int heads, int kvHeads, int layers, int intermediate, int positions, int experts, int topK,
-                       double capacityFactor, double balanceAlpha, double biasGamma, long seed) {
+                       double capacityFactor, double balanceAlpha, double biasGamma, boolean tokenShift, long seed) {
 
     /** Validates the shape. */
     public LmConfig {
@@ -41,17 +42,18 @@ public record LmConfig(int vocab, int dModel, int heads, int kvHeads, int layers
 
     /** The reference model: width 384, 6 heads over 2 kv heads, 12 layers, 8 experts (top-2) of width 1024, 512 positions. */
     public static LmConfig reference(int vocab) {
-        return new LmConfig(vocab, 384, 6, 2, 12, 1024, 512, 8, 2, 1.25, 0.0, 1e-3, 1);
+        return new LmConfig(vocab, 384, 6, 2, 12, 1024, 512, 8, 2, 1.25, 0.0, 1e-3, true, 1);
     }
 
     /** The small default model that trains in minutes on two CPU cores: width 96, 2 layers, 8 experts of width 192, 128 positions. */
     public static LmConfig small(int vocab) {
-        return new LmConfig(vocab, 96, 6, 2, 2, 192, 128, 8, 2, 1.25, 0.0, 1e-3, 1);
+        return new LmConfig(vocab, 96, 6, 2, 2, 192, 128, 8, 2, 1.25, 0.0, 1e-3, true, 1);
     }
 
     /** The same shape with another vocabulary size. */
     public LmConfig withVocab(int v) {
-        return new LmConfig(v, dModel, heads, kvHeads, layers, intermediate, positions, experts, topK, capacityFactor, balanceAlpha, biasGamma, seed);
+        return new LmConfig(v, dModel, heads, kvHeads, layers, intermediate, positions, experts, topK, capacityFactor, balanceAlpha, biasGamma, tokenShift,
+                seed);
     }
 
     /** As checkpoint metadata. */
@@ -69,6 +71,7 @@ public record LmConfig(int vocab, int dModel, int heads, int kvHeads, int layers
         m.put("capacityFactor", capacityFactor);
         m.put("balanceAlpha", balanceAlpha);
         m.put("biasGamma", biasGamma);
+        m.put("tokenShift", tokenShift);
         m.put("seed", seed);
         return m;
     }
@@ -77,7 +80,7 @@ public record LmConfig(int vocab, int dModel, int heads, int kvHeads, int layers
     public static LmConfig fromMap(Map<String, Object> m) {
         return new LmConfig(i(m, "vocab"), i(m, "dModel"), i(m, "heads"), i(m, "kvHeads"), i(m, "layers"), i(m, "intermediate"),
                 i(m, "positions"), i(m, "experts"), i(m, "topK"), d(m, "capacityFactor"), d(m, "balanceAlpha"), d(m, "biasGamma"),
-                num(m, "seed").longValue());
+                Boolean.TRUE.equals(m.get("tokenShift")), num(m, "seed").longValue());
     }
 
     private static Number num(Map<String, Object> m, String k) {

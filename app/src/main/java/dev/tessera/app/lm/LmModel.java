@@ -4,6 +4,7 @@ import dev.tessera.autograd.Grad;
 import dev.tessera.autograd.Variable;
 import dev.tessera.moe.SparseMoE;
 import dev.tessera.nn.Module;
+import dev.tessera.nn.Parameter;
 import dev.tessera.nn.ModuleList;
 import dev.tessera.nn.attention.LinearAttention;
 import dev.tessera.nn.attention.LinearAttentionState;
@@ -25,13 +26,16 @@ import java.util.List;
  *
  * <pre>
  * h = embed(tokens) + pos
- * per block:  h = h + LinearAttention(RMSNorm(h), causal)
- *             h = h + SparseMoE(RMSNorm(h))         top-k of E experts, capacity in training, dropless in eval
+ * per block:  h = h + LinearAttention(shift(RMSNorm(h)), causal)
+ *             h = h + SparseMoE(shift(RMSNorm(h)))  top-k of E experts, capacity in training, dropless in eval
  * logits = head(RMSNorm(h))
  * </pre>
+ * where {@code shift} is the optional token shift of {@link Block} (learned per-channel mix with the
+ * previous position).
  *
- * Decoding keeps one {@link LinearAttentionState} per block (running sums, constant size per step), and
- * the MoE runs dropless in eval mode, so cached decoding equals full recompute.
+ * <p>Decoding keeps one {@link State} per block: the {@link LinearAttentionState} (running sums, constant
+ * size per step) and the previous position's sublayer inputs; the MoE runs dropless in eval mode, so
+ * cached decoding equals full recompute.
  *
  * <pre>{@code
  * var lm = new LmModel(LmConfig.small(256), DType.F32);
@@ -39,7 +43,7 @@ import java.util.List;
  * int[] next = Generator.expanding(lm.eval(), prompt, 50, Sampler.greedy(), true);
  * }</pre>
  */
-public final class LmModel extends Module implements CausalLm<LinearAttentionState[]> {
+public final class LmModel extends Module implements CausalLm<LmModel.State[]> {
     private final LmConfig config;
     private final Embedding embed;
     private final LearnedPositions pos;
@@ -47,11 +51,18 @@ public final class LmModel extends Module implements CausalLm<LinearAttentionSta
     private final RmsNorm norm;
     private final Linear head;
 
-    /** One pre-norm block: linear attention then the sparse MoE, each with a residual. */
+    /**
+     * One pre-norm block: linear attention then the sparse MoE, each with a residual. With token shift,
+     * each sublayer's normalized input is first mixed with the previous position's, per channel
+     * ({@code u_t = h_t + mu * (h_{t-1} - h_t)}, mu learned, 0.5 at start, as in RWKV): elu+1 linear
+     * attention cannot single out the previous position (its weights are smooth and positive), and
+     * without the shift a byte-level model stalls near the bigram entropy.
+     */
     static final class Block extends Module {
         final RmsNorm ln1, ln2;
         final LinearAttention attn;
         final SparseMoE moe;
+        final Parameter muAttn, muFfn;
 
         Block(LmConfig c, DType dtype, Rng rng) {
             ln1 = child("ln1", new RmsNorm(c.dModel(), 1e-6, true, dtype));
@@ -59,16 +70,50 @@ public final class LmModel extends Module implements CausalLm<LinearAttentionSta
             ln2 = child("ln2", new RmsNorm(c.dModel(), 1e-6, true, dtype));
             var o = new SparseMoE.Options(c.experts(), c.topK(), c.capacityFactor(), c.balanceAlpha(), 0.0, c.biasGamma());
             moe = child("moe", new SparseMoE(c.dModel(), c.intermediate(), o, dtype, rng)).withEvalCapacityFactor(0);
+            muAttn = c.tokenShift() ? param("shift_attn", Tensor.full(dtype, 0.5, c.dModel())) : null;
+            muFfn = c.tokenShift() ? param("shift_ffn", Tensor.full(dtype, 0.5, c.dModel())) : null;
         }
 
-        Variable forward(Variable x) {
-            x = x.add(attn.forward(ln1.forward(x), null, true));
-            return x.add(moe.forward(ln2.forward(x)));
+        /** Full forward; {@code state} (nullable) is continued and updated when decoding. */
+        Variable forward(Variable x, State state) {
+            Variable h = ln1.forward(x);
+            if (muAttn != null) h = mix(h, muAttn, state == null ? null : state.lastAttn, state, true);
+            x = x.add(state == null ? attn.forward(h, null, true) : attn.forward(h, state.attention));
+            Variable f = ln2.forward(x);
+            if (muFfn != null) f = mix(f, muFfn, state == null ? null : state.lastFfn, state, false);
+            return x.add(moe.forward(f));
         }
 
-        Variable forward(Variable x, LinearAttentionState state) {
-            x = x.add(attn.forward(ln1.forward(x), state));
-            return x.add(moe.forward(ln2.forward(x)));
+        /** {@code h + mu * (shift(h) - h)}; the row before the first is {@code prev} (zeros when null). */
+        private static Variable mix(Variable h, Parameter mu, Tensor prev, State state, boolean attnSide) {
+            int b = h.dim(0), t = h.dim(1), d = h.dim(2);
+            Variable first = Variable.constant(prev != null ? prev : Tensor.zeros(h.dtype(), h.device(), b, 1, d));
+            Variable shifted = t == 1 ? first : Variable.concat(1, first, h.narrow(1, 0, t - 1));
+            if (state != null) {
+                Tensor last = h.value().narrow(1, t - 1, 1).contiguous();
+                if (attnSide) state.lastAttn = last;
+                else state.lastFfn = last;
+            }
+            return h.add(shifted.sub(h).mul(mu.var()));
+        }
+    }
+
+    /**
+     * Decoding state of one block: the linear attention's running sums and, with token shift, the last
+     * position's normalized sublayer inputs.
+     */
+    public static final class State {
+        final LinearAttentionState attention = new LinearAttentionState();
+        Tensor lastAttn, lastFfn;
+
+        /** The attention's recurrent state. */
+        public LinearAttentionState attention() {
+            return attention;
+        }
+
+        /** Positions decoded so far. */
+        public int length() {
+            return attention.length();
         }
     }
 
@@ -100,7 +145,7 @@ public final class LmModel extends Module implements CausalLm<LinearAttentionSta
     public Variable forward(Tensor tokens) {
         checkTokens(tokens, 0);
         Variable h = pos.forward(embed.forward(tokens));
-        for (Block b : blocks) h = b.forward(h);
+        for (Block b : blocks) h = b.forward(h, null);
         return head.forward(norm.forward(h));
     }
 
@@ -129,7 +174,7 @@ public final class LmModel extends Module implements CausalLm<LinearAttentionSta
     }
 
     @Override
-    public Tensor logits(int[] newTokens, LinearAttentionState[] states) {
+    public Tensor logits(int[] newTokens, State[] states) {
         if (states.length != blocks.size()) throw new IllegalArgumentException("LmModel: expected " + blocks.size() + " states, got " + states.length);
         try (var g = Grad.disabled()) {
             int past = states[0].length();
@@ -142,9 +187,9 @@ public final class LmModel extends Module implements CausalLm<LinearAttentionSta
     }
 
     @Override
-    public LinearAttentionState[] newCache() {
-        LinearAttentionState[] s = new LinearAttentionState[blocks.size()];
-        for (int i = 0; i < s.length; i++) s[i] = new LinearAttentionState();
+    public State[] newCache() {
+        State[] s = new State[blocks.size()];
+        for (int i = 0; i < s.length; i++) s[i] = new State();
         return s;
     }
 

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.tessera.nn.attention.LinearAttentionState;
 import dev.tessera.nn.generate.Generator;
 import dev.tessera.nn.generate.Sampler;
 import dev.tessera.tensor.DType;
@@ -15,13 +14,13 @@ import org.junit.jupiter.api.Test;
 
 class LmModelTest {
     /** Float64, width 12, 6 heads over 2 kv heads, 2 blocks of 4 experts (top-2, capacity 1.25 in training), 24 positions. */
-    private final LmModel lm = (LmModel) new LmModel(new LmConfig(40, 12, 6, 2, 2, 16, 24, 4, 2, 1.25, 0.0, 1e-2, 3), DType.F64).eval();
+    private final LmModel lm = (LmModel) new LmModel(new LmConfig(40, 12, 6, 2, 2, 16, 24, 4, 2, 1.25, 0.0, 1e-2, true, 3), DType.F64).eval();
 
     @Test
     void recurrentStateDecodingEqualsFullRecompute() {
         int[] seq = {5, 17, 3, 3, 39, 0, 12, 8, 21, 30, 1};
         Tensor full = lm.logits(seq);
-        LinearAttentionState[] states = lm.newCache();
+        LmModel.State[] states = lm.newCache();
         Tensor a = lm.logits(Arrays.copyOfRange(seq, 0, 4), states);
         Tensor b = lm.logits(new int[] {seq[4]}, states);
         Tensor c = lm.logits(new int[] {seq[5]}, states);
@@ -55,7 +54,7 @@ class LmModelTest {
     @Test
     void rejectsSequencesBeyondThePositionsAndBadTokens() {
         assertThrows(IllegalArgumentException.class, () -> lm.logits(new int[25]));
-        LinearAttentionState[] states = lm.newCache();
+        LmModel.State[] states = lm.newCache();
         lm.logits(new int[20], states);
         assertThrows(IllegalArgumentException.class, () -> lm.logits(new int[5], states));
         assertThrows(IllegalArgumentException.class, () -> lm.logits(new int[] {40}));
@@ -64,6 +63,6 @@ class LmModelTest {
     @Test
     void configRoundTripsThroughItsMap() {
         assertEquals(lm.config(), LmConfig.fromMap(new java.util.HashMap<>(lm.config().toMap())));
-        assertThrows(IllegalArgumentException.class, () -> new LmConfig(256, 100, 6, 2, 1, 8, 8, 8, 2, 1.25, 0, 0, 1));
+        assertThrows(IllegalArgumentException.class, () -> new LmConfig(256, 100, 6, 2, 1, 8, 8, 8, 2, 1.25, 0, 0, true, 1));
     }
 }

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class LmTrainerTest {
     /** Width 36, 6 heads over 2 kv heads, one block with 8 experts (top-2) of width 64, 32 positions. */
-    static final LmConfig TINY = new LmConfig(256, 36, 6, 2, 1, 64, 32, 8, 2, 1.25, 0.0, 2e-3, 1);
+    static final LmConfig TINY = new LmConfig(256, 36, 6, 2, 1, 64, 32, 8, 2, 1.25, 0.0, 2e-3, true, 1);
     private static final TokenData BUNDLED = new TokenData(ByteTokenizer.INSTANCE.encode(CorpusLoader.bundled().text()), 256, 0.05);
 
     @TempDir
@@ -63,10 +63,11 @@ class LmTrainerTest {
         System.out.printf("tiny lm: unigram %.3f bits, first loss %.3f bits, mean of the last 25 of 300 steps %.3f bits, held-out %.3f bits%n",
                 unigram, r.losses()[0] / Math.log(2), bits, r.lastValLoss() / Math.log(2));
         assertTrue(r.losses()[0] / Math.log(2) > 7.0, "an untrained model is near log2(256) = 8 bits");
-        // 300 steps of 512 bytes (1.7 passes over the excerpt): more than 1 bit per byte below the unigram entropy, i.e. less
-        // than half its perplexity, on the training batches and close to that on the held-out tail
-        assertTrue(bits < unigram - 1.0, "after 300 steps the loss must be at least 1 bit below the unigram entropy " + unigram + ", got " + bits);
-        assertTrue(r.lastValLoss() / Math.log(2) < unigram - 0.8, "held-out loss " + r.lastValLoss() / Math.log(2) + " vs unigram " + unigram);
+        // 300 steps of 512 bytes (1.7 passes over the excerpt): more than 1.3 bits per byte below the unigram entropy (under
+        // 40 % of its perplexity) on the training batches and more than 1.2 bits below on the held-out tail; measured: 1.53 and
+        // 1.50 bits below (without the token shift the same model stalls near the bigram level, 1.16 and 0.99 bits below)
+        assertTrue(bits < unigram - 1.3, "after 300 steps the loss must be 1.3 bits below the unigram entropy " + unigram + ", got " + bits);
+        assertTrue(r.lastValLoss() / Math.log(2) < unigram - 1.2, "held-out loss " + r.lastValLoss() / Math.log(2) + " vs unigram " + unigram);
         // balance over the last log interval (steps 251-300): every expert gets at least half the mean load
         double minRatio = sink.last.get("moe/layer0/min_load_ratio");
         System.out.printf("tiny lm: min load ratio %.3f, max violation %.3f%n", minRatio, sink.last.get("moe/layer0/max_violation"));
