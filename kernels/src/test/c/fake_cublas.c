@@ -3,6 +3,9 @@
  * (plain host pointers). It validates leading dimensions and type/compute combinations as cuBLAS
  * documents them, so layout mistakes in the binding fail here as they would on a GPU.
  * Prototypes are restated from the cuBLAS documentation (cublas_api.h is not on these machines).
+ * Like the real library, a GEMM is work queued on the handle's stream: it goes through the fake
+ * driver's cuLaunchHostFunc (hooked up by the tests), so it runs at once on an idle stream and
+ * becomes a graph node while the stream is being captured.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,6 +15,10 @@ typedef int cublasStatus_t;
 struct fake_handle { void *stream; void *workspace; size_t workspace_size; };
 
 static int last_call[10];
+typedef int (*host_launcher)(void *stream, void (*fn)(void *), void *data);
+static host_launcher launch_host;
+/* The fake driver's cuLaunchHostFunc; without it GEMMs run immediately. */
+void fake_cublas_set_host_launcher(void *fn) { launch_host = (host_launcher)fn; }
 void fake_cublas_last(int *out10) { memcpy(out10, last_call, sizeof last_call); }
 
 cublasStatus_t cublasCreate_v2(void **handle) { *handle = calloc(1, sizeof(struct fake_handle)); return 0; }
@@ -68,22 +75,23 @@ static double tf32(double v) {               /* keep 10 mantissa bits, round to 
     return f;
 }
 
-cublasStatus_t cublasGemmStridedBatchedEx(void *h, int transa, int transb, int m, int n, int k,
-        const void *alpha, const void *A, int Atype, int lda, long long sA,
-        const void *B, int Btype, int ldb, long long sB, const void *beta,
-        void *C, int Ctype, int ldc, long long sC, int batch, int compute, int algo) {
-    (void)h; (void)algo;
-    int info[10] = {transa, transb, m, n, k, lda, ldb, ldc, batch, compute};
-    memcpy(last_call, info, sizeof info);
-    if (m < 0 || n < 0 || k < 0 || batch < 0) return 7;
-    if (lda < (transa ? (k > 1 ? k : 1) : (m > 1 ? m : 1))) return 7;
-    if (ldb < (transb ? (n > 1 ? n : 1) : (k > 1 ? k : 1))) return 7;
-    if (ldc < (m > 1 ? m : 1)) return 7;
-    int wide = compute == C_64F;
-    if (wide != (Atype == R_64F) || wide != (Btype == R_64F) || wide != (Ctype == R_64F)) return 15;
-    if (Atype != Btype) return 15;
-    double al = wide ? *(const double *)alpha : *(const float *)alpha;
-    double be = wide ? *(const double *)beta : *(const float *)beta;
+struct gemm_job {
+    int transa, transb, m, n, k, Atype, lda, Btype, ldb, Ctype, ldc, batch, compute, runs;
+    long long sA, sB, sC;
+    const void *A, *B;
+    void *C;
+    double al, be;
+};
+
+static void gemm_run(void *p) {
+    struct gemm_job *job = p;
+    int transa = job->transa, transb = job->transb, m = job->m, n = job->n, k = job->k, lda = job->lda, ldb = job->ldb, ldc = job->ldc;
+    int Atype = job->Atype, Btype = job->Btype, Ctype = job->Ctype, batch = job->batch, compute = job->compute;
+    long long sA = job->sA, sB = job->sB, sC = job->sC;
+    const void *A = job->A, *B = job->B;
+    void *C = job->C;
+    double al = job->al, be = job->be;
+    job->runs++;
     for (int b = 0; b < batch; b++) {
         for (int j = 0; j < n; j++) {
             for (int i = 0; i < m; i++) {
@@ -100,5 +108,34 @@ cublasStatus_t cublasGemmStridedBatchedEx(void *h, int transa, int transb, int m
             }
         }
     }
+}
+
+cublasStatus_t cublasGemmStridedBatchedEx(void *h, int transa, int transb, int m, int n, int k,
+        const void *alpha, const void *A, int Atype, int lda, long long sA,
+        const void *B, int Btype, int ldb, long long sB, const void *beta,
+        void *C, int Ctype, int ldc, long long sC, int batch, int compute, int algo) {
+    (void)h; (void)algo;
+    int info[10] = {transa, transb, m, n, k, lda, ldb, ldc, batch, compute};
+    memcpy(last_call, info, sizeof info);
+    if (m < 0 || n < 0 || k < 0 || batch < 0) return 7;
+    if (lda < (transa ? (k > 1 ? k : 1) : (m > 1 ? m : 1))) return 7;
+    if (ldb < (transb ? (n > 1 ? n : 1) : (k > 1 ? k : 1))) return 7;
+    if (ldc < (m > 1 ? m : 1)) return 7;
+    int wide = compute == C_64F;
+    if (wide != (Atype == R_64F) || wide != (Btype == R_64F) || wide != (Ctype == R_64F)) return 15;
+    if (Atype != Btype) return 15;
+    struct gemm_job *j = malloc(sizeof *j);
+    j->transa = transa; j->transb = transb; j->m = m; j->n = n; j->k = k;
+    j->A = A; j->Atype = Atype; j->lda = lda; j->sA = sA; j->B = B; j->Btype = Btype; j->ldb = ldb; j->sB = sB;
+    j->C = C; j->Ctype = Ctype; j->ldc = ldc; j->sC = sC; j->batch = batch; j->compute = compute; j->runs = 0;
+    j->al = wide ? *(const double *)alpha : *(const float *)alpha;   /* host pointer mode: read at call time */
+    j->be = wide ? *(const double *)beta : *(const float *)beta;
+    if (launch_host == NULL) {
+        gemm_run(j);
+    } else {
+        launch_host(((struct fake_handle *)h)->stream, gemm_run, j);
+        if (j->runs == 0) return 0;   /* captured: the graph node keeps the job */
+    }
+    free(j);
     return 0;
 }

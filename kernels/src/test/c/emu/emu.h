@@ -28,9 +28,10 @@ static inline uint4 make_uint4(unsigned a, unsigned b, unsigned c, unsigned d) {
 
 extern uint3 threadIdx, blockIdx, blockDim, gridDim;
 
-/** One emulated kernel: its name, a trampoline unpacking cuLaunchKernel's argument pointers, and
- *  whether it synchronises (barriers or shuffles: run with one context per thread). */
-struct EmuKernel { const char* name; void (*fn)(void**); int sync; };
+/** One emulated kernel: its name, a trampoline unpacking cuLaunchKernel's argument pointers,
+ *  whether it synchronises (barriers or shuffles: run with one context per thread), and the byte
+ *  size of each parameter (the fake driver copies arguments when a launch is captured). */
+struct EmuKernel { const char* name; void (*fn)(void**); int sync; int nparams; const int* psizes; };
 
 void emu_syncthreads();
 void emu_syncwarp();

@@ -89,12 +89,25 @@ static void run_block_sync() {
     }
 }
 
+static const EmuKernel* find_kernel(const char* name) {
+    for (int m = 0; emu_module_tables[m]; m++)
+        for (const EmuKernel* e = emu_module_tables[m](); e->name; e++)
+            if (strcmp(e->name, name) == 0) return e;
+    return NULL;
+}
+
+/** Sizes of kernel `name`'s parameters into sizes[0, max); returns their number (0 when unknown). */
+extern "C" int emu_param_sizes(const char* name, int* sizes, int max) {
+    const EmuKernel* k = find_kernel(name);
+    if (!k) return 0;
+    int n = k->nparams < max ? k->nparams : max;
+    for (int i = 0; i < n; i++) sizes[i] = k->psizes[i];
+    return n;
+}
+
 extern "C" int emu_launch(const char* name, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
                           unsigned bz, unsigned shared, void** params) {
-    const EmuKernel* k = NULL;
-    for (int m = 0; emu_module_tables[m] && !k; m++)
-        for (const EmuKernel* e = emu_module_tables[m](); e->name; e++)
-            if (strcmp(e->name, name) == 0) { k = e; break; }
+    const EmuKernel* k = find_kernel(name);
     if (!k) return 500;
     if (by != 1 || bz != 1 || gz != 1 || bx > 1024) return 1;
     if (shared > 0) {

@@ -100,6 +100,13 @@ public final class FakeCuda {
         driverLib = SymbolLookup.libraryLookup(DIR.resolve("libcuda.so.1").toAbsolutePath(), Arena.global());
         nvrtcLib = SymbolLookup.libraryLookup(DIR.resolve("libnvrtc.so.13").toAbsolutePath(), Arena.global());
         cublasLib = SymbolLookup.libraryLookup(DIR.resolve("libcublas.so.13").toAbsolutePath(), Arena.global());
+        try {
+            // GEMMs become work on the fake driver's stream (captured into graphs like kernels)
+            fn(cublasLib, "fake_cublas_set_host_launcher", FunctionDescriptor.ofVoid(ADDRESS))
+                    .invokeExact(driverLib.find("cuLaunchHostFunc").orElseThrow());
+        } catch (Throwable t) {
+            throw new IllegalStateException("hooking the fake cuBLAS to the fake driver", t);
+        }
     }
 
     private static void build(Path c, Path out, String... extra) throws IOException, InterruptedException {
@@ -177,18 +184,21 @@ public final class FakeCuda {
             while (k.find()) {
                 String name = k.group(1);
                 String[] params = k.group(2).split(",");
-                StringBuilder call = new StringBuilder();
+                StringBuilder call = new StringBuilder(), sizes = new StringBuilder();
                 for (int i = 0; i < params.length; i++) {
                     String p = params[i].replace("__restrict__", "").strip();
                     String type = p.substring(0, p.length() - p.replaceAll("^.*?(\\w+)$", "$1").length()).strip();
                     call.append(i == 0 ? "" : ", ").append("*(").append(type).append("*)p[").append(i).append("]");
+                    sizes.append(i == 0 ? "" : ", ").append("(int)sizeof(").append(type).append(")");
                 }
                 b.append("static void tramp_").append(name).append("(void** p) { ").append(name).append("(").append(call)
                         .append("); }\n");
+                b.append("static const int ps_").append(name).append("[] = {").append(sizes).append("};\n");
                 table.append("    {\"").append(name).append("\", tramp_").append(name).append(", ")
-                        .append(synchronises(m, name) ? 1 : 0).append("},\n");
+                        .append(synchronises(m, name) ? 1 : 0).append(", ").append(params.length).append(", ps_").append(name)
+                        .append("},\n");
             }
-            table.append("    {0, 0, 0}};\n");
+            table.append("    {0, 0, 0, 0, 0}};\n");
             b.append(table).append("const EmuKernel* emu_table_").append(m).append("() { return table; }\n");
             Path unit = gen.resolve("emu_" + m + ".cpp");
             Files.writeString(unit, b);
@@ -256,6 +266,21 @@ public final class FakeCuda {
     /** cuLaunchKernel calls so far. */
     public static long launches() {
         return longFn(driverLib, "fake_launches");
+    }
+
+    /** cuGraphLaunch calls so far. */
+    public static long graphLaunches() {
+        return longFn(driverLib, "fake_graph_launches");
+    }
+
+    /** Graph nodes recorded by stream captures so far. */
+    public static long capturedNodes() {
+        return longFn(driverLib, "fake_captured_nodes");
+    }
+
+    /** Driver calls refused because a capture was in progress (each invalidates the capture). */
+    public static long captureErrors() {
+        return longFn(driverLib, "fake_capture_errors");
     }
 
     /** The ABI version of the last cuGetProcAddress call. */

@@ -38,6 +38,13 @@ public final class Driver {
             cuMemFreeHost, cuStreamCreate, cuStreamDestroy, cuStreamSynchronize, cuEventCreate, cuEventRecord,
             cuEventSynchronize, cuEventElapsedTime, cuEventDestroy, cuModuleLoadDataEx, cuModuleGetFunction,
             cuModuleUnload, cuFuncGetAttribute, cuFuncSetAttribute, cuLaunchKernel;
+    private final MethodHandle cuStreamBeginCapture, cuStreamEndCapture, cuStreamIsCapturing, cuGraphGetNodes,
+            cuGraphInstantiateWithFlags, cuGraphUpload, cuGraphLaunch, cuGraphExecDestroy, cuGraphDestroy;
+
+    /** CUstreamCaptureMode values. */
+    public static final int CAPTURE_MODE_GLOBAL = 0, CAPTURE_MODE_THREAD_LOCAL = 1, CAPTURE_MODE_RELAXED = 2;
+    /** CUstreamCaptureStatus values. */
+    public static final int CAPTURE_STATUS_NONE = 0, CAPTURE_STATUS_ACTIVE = 1, CAPTURE_STATUS_INVALIDATED = 2;
 
     private Driver(NativeLibs.Loaded lib) {
         this.lib = lib;
@@ -83,6 +90,17 @@ public final class Driver {
         cuFuncSetAttribute = fn("cuFuncSetAttribute", ADDRESS, JAVA_INT, JAVA_INT);
         cuLaunchKernel = fn("cuLaunchKernel", ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
                 JAVA_INT, ADDRESS, ADDRESS, ADDRESS);
+        // stream capture and graphs: at ABI 12000 "cuStreamBeginCapture" is the 10.1 ABI that takes a
+        // capture mode (cuStreamBeginCapture_v2); cuGraphInstantiateWithFlags (11.4) is the stable name
+        cuStreamBeginCapture = fn("cuStreamBeginCapture", ADDRESS, JAVA_INT);
+        cuStreamEndCapture = fn("cuStreamEndCapture", ADDRESS, ADDRESS);
+        cuStreamIsCapturing = fn("cuStreamIsCapturing", ADDRESS, ADDRESS);
+        cuGraphGetNodes = fn("cuGraphGetNodes", ADDRESS, ADDRESS, ADDRESS);
+        cuGraphInstantiateWithFlags = fn("cuGraphInstantiateWithFlags", ADDRESS, ADDRESS, JAVA_LONG);
+        cuGraphUpload = fn("cuGraphUpload", ADDRESS, ADDRESS);
+        cuGraphLaunch = fn("cuGraphLaunch", ADDRESS, ADDRESS);
+        cuGraphExecDestroy = fn("cuGraphExecDestroy", ADDRESS);
+        cuGraphDestroy = fn("cuGraphDestroy", ADDRESS);
     }
 
     /**
@@ -545,6 +563,100 @@ public final class Driver {
             int rc = (int) cuLaunchKernel.invokeExact(f, gx, gy, gz, bx, by, bz, sharedBytes, stream, params,
                     MemorySegment.NULL);
             check("cuLaunchKernel", rc);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    // ------------------------------------------------------------------ stream capture and graphs
+
+    /** cuStreamBeginCapture (the ABI with a capture mode, {@link #CAPTURE_MODE_THREAD_LOCAL} etc.). */
+    public void streamBeginCapture(MemorySegment stream, int mode) {
+        try {
+            check("cuStreamBeginCapture", (int) cuStreamBeginCapture.invokeExact(stream, mode));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * cuStreamEndCapture: the captured graph. A capture invalidated by a forbidden call (a
+     * synchronisation, an allocation) fails with CUDA_ERROR_STREAM_CAPTURE_INVALIDATED.
+     */
+    public MemorySegment streamEndCapture(MemorySegment stream) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment g = a.allocate(ADDRESS);
+            check("cuStreamEndCapture", (int) cuStreamEndCapture.invokeExact(stream, g));
+            return g.get(ADDRESS, 0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** cuStreamIsCapturing: {@link #CAPTURE_STATUS_NONE}, {@link #CAPTURE_STATUS_ACTIVE} or {@link #CAPTURE_STATUS_INVALIDATED}. */
+    public int streamCaptureStatus(MemorySegment stream) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment v = a.allocate(JAVA_INT);
+            check("cuStreamIsCapturing", (int) cuStreamIsCapturing.invokeExact(stream, v));
+            return v.get(JAVA_INT, 0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Number of nodes of a graph (cuGraphGetNodes with a null array). */
+    public long graphNodeCount(MemorySegment graph) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment n = a.allocate(JAVA_LONG);
+            check("cuGraphGetNodes", (int) cuGraphGetNodes.invokeExact(graph, MemorySegment.NULL, n));
+            return n.get(JAVA_LONG, 0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** cuGraphInstantiateWithFlags (flags 0): an executable graph. */
+    public MemorySegment graphInstantiate(MemorySegment graph) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment e = a.allocate(ADDRESS);
+            check("cuGraphInstantiateWithFlags", (int) cuGraphInstantiateWithFlags.invokeExact(e, graph, 0L));
+            return e.get(ADDRESS, 0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** cuGraphUpload: prepares an executable graph's resources on the stream ahead of its first launch. */
+    public void graphUpload(MemorySegment exec, MemorySegment stream) {
+        try {
+            check("cuGraphUpload", (int) cuGraphUpload.invokeExact(exec, stream));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** cuGraphLaunch: queues one replay of an executable graph on the stream. */
+    public void graphLaunch(MemorySegment exec, MemorySegment stream) {
+        try {
+            check("cuGraphLaunch", (int) cuGraphLaunch.invokeExact(exec, stream));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** cuGraphExecDestroy. */
+    public void graphExecDestroy(MemorySegment exec) {
+        try {
+            check("cuGraphExecDestroy", (int) cuGraphExecDestroy.invokeExact(exec));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** cuGraphDestroy. */
+    public void graphDestroy(MemorySegment graph) {
+        try {
+            check("cuGraphDestroy", (int) cuGraphDestroy.invokeExact(graph));
         } catch (Throwable t) {
             throw rethrow(t);
         }

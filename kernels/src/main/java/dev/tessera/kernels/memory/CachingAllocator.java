@@ -19,7 +19,24 @@ import java.util.TreeMap;
 public final class CachingAllocator {
     private static final long SMALL = 1L << 20;
 
+    /**
+     * Takes over allocations while a CUDA graph records or captures a step
+     * ({@code runtime.CudaGraph}): it may serve a request from a planned arena, and it is told about
+     * every ordinary allocation and free so that it can learn the step's allocation order and lifetimes.
+     */
+    public interface Pool {
+        /** A planned block for this request, or null to allocate normally. */
+        DeviceBlock take(long bytes);
+
+        /** An ordinary block was handed out. */
+        void allocated(DeviceBlock b);
+
+        /** An ordinary block was returned. */
+        void released(DeviceBlock b);
+    }
+
     private final RawMemory raw;
+    private volatile Pool pool;
     private final TreeMap<Long, ArrayDeque<Long>> free = new TreeMap<>();
     private long inUse, cached, peak, allocations, hits, driverAllocs, driverFrees, liveBlocks, collected;
 
@@ -38,9 +55,26 @@ public final class CachingAllocator {
         return (bytes + step - 1) / step * step;
     }
 
+    /** Installs (or with null removes) the pool that sees every allocation; see {@link Pool}. */
+    public synchronized void setPool(Pool p) {
+        pool = p;
+    }
+
     /** A block of at least {@code bytes}; throws {@link CudaException} when the device is out of memory. */
     public synchronized DeviceBlock allocate(long bytes) {
         if (bytes < 0) throw new IllegalArgumentException("allocate: negative size " + bytes);
+        Pool p = pool;
+        if (p != null && bytes > 0) {
+            DeviceBlock planned = p.take(bytes);
+            if (planned != null) return planned;
+            DeviceBlock b = allocateCached(bytes);
+            p.allocated(b);
+            return b;
+        }
+        return allocateCached(bytes);
+    }
+
+    private DeviceBlock allocateCached(long bytes) {
         allocations++;
         if (bytes == 0) return new DeviceBlock(0, 0, 0);
         long size = roundSize(bytes);
@@ -69,9 +103,11 @@ public final class CachingAllocator {
         return new DeviceBlock(ptr, size, bytes);
     }
 
-    /** Returns a block to the cache. */
+    /** Returns a block to the cache (a planned block belongs to its graph's arena: nothing to do). */
     public synchronized void free(DeviceBlock b) {
-        if (b.size() == 0) return;
+        if (b.size() == 0 || b.planned()) return;
+        Pool p = pool;
+        if (p != null) p.released(b);
         inUse -= b.size();
         liveBlocks--;
         cached += b.size();
@@ -80,6 +116,7 @@ public final class CachingAllocator {
 
     /** Returns a block that the garbage collector found unreachable (counted separately). */
     public synchronized void freeCollected(DeviceBlock b) {
+        if (b.planned()) return;
         collected++;
         free(b);
     }

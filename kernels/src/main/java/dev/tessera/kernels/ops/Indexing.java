@@ -38,6 +38,12 @@ public final class Indexing {
         int n = index.numel();
         if (n == 0) return;
         DeviceBlock res = g.scratch(4);
+        if (g.dev().capturing()) {
+            // a captured step cannot read back; its indices were checked by the eager runs before the
+            // capture. The scratch block is still taken so the step allocates the same sequence.
+            g.free(res);
+            return;
+        }
         g.dev().fill32(res.ptr(), Integer.MAX_VALUE, 1);
         Geometry geo = Geometry.of(index.shape(), index);
         g.launch(M, "check_index", n, (a, k) -> k.struct(geo.struct(a)).ptr(Gpu.base(index)).i32(size).i32(ignore).ptr(res.ptr()));

@@ -40,6 +40,7 @@ public final class CudaDevice {
     private final KernelModules modules;
     private volatile Cublas.Handle blas;
     private volatile boolean poison = Boolean.getBoolean("tessera.cuda.poison");
+    private volatile boolean capturing;
     private DeviceBlock blasWorkspace;
 
     CudaDevice(CudaRuntime runtime, int ordinal) {
@@ -192,8 +193,44 @@ public final class CudaDevice {
         return h;
     }
 
+    // ------------------------------------------------------------------ graph capture
+
+    /** True while the stream is being captured into a CUDA graph ({@link CudaGraph}). */
+    public boolean capturing() {
+        return capturing;
+    }
+
+    /**
+     * Starts capturing the stream (thread-local mode: only this thread's unsafe calls are
+     * refused). Used by {@link CudaGraph}.
+     */
+    void beginCapture() {
+        makeCurrent();
+        if (capturing) throw new IllegalStateException("cuda:" + ordinal + " is already capturing a CUDA graph");
+        driver.streamBeginCapture(stream, Driver.CAPTURE_MODE_THREAD_LOCAL);
+        capturing = true;
+    }
+
+    /** Ends the capture and returns the graph (throws when the capture was invalidated). */
+    java.lang.foreign.MemorySegment endCapture() {
+        makeCurrent();
+        try {
+            return driver.streamEndCapture(stream);
+        } finally {
+            capturing = false;
+        }
+    }
+
+    private void refuseWhileCapturing(String what) {
+        if (capturing) {
+            throw new IllegalStateException("CUDA graph capture: " + what + " cannot be part of a captured step (a graph "
+                    + "replays device work only; stage inputs and outputs through pinned buffers, see CudaGraph.Buffer)");
+        }
+    }
+
     /** Waits until all work queued on the stream has finished. */
     public void synchronize() {
+        refuseWhileCapturing("waiting for the device (synchronize, or reading a tensor on the host)");
         makeCurrent();
         driver.streamSynchronize(stream);
     }
@@ -228,12 +265,14 @@ public final class CudaDevice {
 
     /** Copies host bytes (any segment) to device memory, through pinned staging. */
     public void toDevice(MemorySegment src, long dst, long bytes) {
+        refuseWhileCapturing("copying Java memory to the device (e.g. a tensor created from a Java array)");
         makeCurrent();
         staging.toDevice(src, dst, bytes);
     }
 
     /** Copies device bytes to host memory (any segment) and waits for them. */
     public void toHost(long src, MemorySegment dst, long bytes) {
+        refuseWhileCapturing("reading device memory on the host");
         makeCurrent();
         staging.toHost(src, dst, bytes);
     }

@@ -242,3 +242,34 @@ extern "C" __global__ void adamw_f64(i64 n, double* p, const double* g, double* 
         p[i] = __dsub_rn(__dmul_rn(p[i], decay), __ddiv_rn(__dmul_rn(stepSize, mi), __dadd_rn(__ddiv_rn(sqrt(vi), bc2Sqrt), eps)));
     }
 }
+
+// ---------------------------------------------------------------- multi-tensor AdamW
+// One launch updates a whole list of F32 tensors with adamw_f32's arithmetic. The launch reads
+// everything from one device table (uploaded from pinned memory by the same stream, so a captured
+// graph re-reads it, learning rate and step included, at every replay):
+//   ptrs  [T][4] u64  param, grad, m, v     sizes [T] i64
+//   block [nb]   i32  tensor of each block  start [nb] i64  first element of each block
+//   hp    [6]    f64  lr, beta1, beta2, eps, weight decay, step (1-based)
+// Block b updates elements [start[b], start[b] + chunk) of tensor block[b].
+extern "C" __global__ void adamw_multi_f32(const u64* ptrs, const i64* sizes, const int* block, const i64* start, const double* hp,
+                                           int chunk) {
+    const int t = block[blockIdx.x];
+    const i64 n = sizes[t], s0 = start[blockIdx.x], s1 = s0 + chunk < n ? s0 + chunk : n;
+    float* p = (float*)ptrs[4 * t];
+    const float* g = (const float*)ptrs[4 * t + 1];
+    float* m = (float*)ptrs[4 * t + 2];
+    float* v = (float*)ptrs[4 * t + 3];
+    const double lr = hp[0], b1 = hp[1], b2 = hp[2], eps = hp[3], wd = hp[4], step = hp[5];
+    const float stepSize = (float)(lr / (1 - pow(b1, step))), bc2Sqrt = (float)sqrt(1 - pow(b2, step));
+    const float fb1 = (float)b1, fb2 = (float)b2, omb1 = (float)(1 - b1), omb2 = (float)(1 - b2), feps = (float)eps;
+    const float decay = (float)(1 - lr * wd);
+    for (i64 i = s0 + threadIdx.x; i < s1; i += blockDim.x) {
+        float gi = g[i];
+        float mi = __fadd_rn(__fmul_rn(fb1, m[i]), __fmul_rn(omb1, gi));
+        float vi = __fadd_rn(__fmul_rn(fb2, v[i]), __fmul_rn(__fmul_rn(omb2, gi), gi));
+        m[i] = mi;
+        v[i] = vi;
+        float denom = __fadd_rn(__fdiv_rn(__fsqrt_rn(vi), bc2Sqrt), feps);
+        p[i] = __fsub_rn(__fmul_rn(p[i], decay), __fdiv_rn(__fmul_rn(stepSize, mi), denom));
+    }
+}
