@@ -64,17 +64,21 @@ public final class CudaBackend implements Backend {
         this.ix = new Indexing(g);
         this.sorting = new Sorting(g);
         this.fused = new Fused(g, ix);
-        this.attention = new Attention(g);
+        this.attention = new Attention(g, CudaBackend::matmulPrecision);
         this.moe = new MoeKernels(g);
         this.linearAttention = new LinearAttentionKernels(g);
     }
 
-    /** The float32 matmul precision used by every CUDA backend. */
+    /**
+     * The float32 precision of every CUDA backend ({@code --precision}): how matmuls use the tensor
+     * cores (F32, TF32, BF16) and whether attention runs its bf16 tensor-core kernels on F32 inputs
+     * (BF16); see {@link MatmulPrecision}.
+     */
     public static MatmulPrecision matmulPrecision() {
         return precision;
     }
 
-    /** Sets the float32 matmul precision (F32, TF32 or BF16) for every CUDA backend. */
+    /** Sets the float32 precision (F32, TF32 or BF16) of matmuls and attention for every CUDA backend. */
     public static void setMatmulPrecision(MatmulPrecision p) {
         precision = java.util.Objects.requireNonNull(p, "precision");
     }

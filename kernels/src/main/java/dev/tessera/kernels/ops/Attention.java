@@ -24,9 +24,11 @@ import java.lang.foreign.MemorySegment;
  * [B, T, H, D]) are read in place.
  *
  * <p>Kernels: BF16 inputs with {@code D == Dv} in {32, 64, 128} run on tensor cores (bf16 products,
- * fp32 accumulation and softmax); every other F32 or BF16 case with {@code D, Dv <= 128} runs the
- * float32 SIMT kernels (BF16 widened to F32 and the results rounded back). Output, log-sum-exp
- * [B, H, Tq] (F32) and gradients are new contiguous tensors in the input dtype.
+ * fp32 accumulation and softmax), and so do F32 inputs of those sizes when the precision supplier
+ * says {@link MatmulPrecision#BF16} (inputs rounded to bf16, results back in F32: mixed precision);
+ * every other F32 or BF16 case with {@code D, Dv <= 128} runs the float32 SIMT kernels (BF16 widened
+ * to F32 and the results rounded back). Output, log-sum-exp [B, H, Tq] (F32) and gradients are new
+ * contiguous tensors in the input dtype.
  *
  * <pre>{@code
  * Attention att = new Attention(gpu);
@@ -43,10 +45,21 @@ public final class Attention {
     private static final int F32_BM = 64, F32_BN = 64, F32_BQ = 32, F32_BK = 32, TC_BM = 64, TC_BN = 64;
 
     private final Gpu g;
+    private final java.util.function.Supplier<MatmulPrecision> precision;
 
-    /** Attention kernels on a device. */
+    /** Attention kernels on a device, in the inputs' precision. */
     public Attention(Gpu g) {
+        this(g, () -> MatmulPrecision.F32);
+    }
+
+    /** Attention kernels on a device; F32 inputs run in bf16 on tensor cores while {@code precision} gives BF16. */
+    public Attention(Gpu g, java.util.function.Supplier<MatmulPrecision> precision) {
         this.g = g;
+        this.precision = precision;
+    }
+
+    private boolean useTensorCores(DType dt, int d, int dv) {
+        return tensorCores(DType.BF16, d, dv) && (dt == DType.BF16 || (dt == DType.F32 && precision.get() == MatmulPrecision.BF16));
     }
 
     /** Output [B, H, Tq, Dv] and row log-sum-exp [B, H, Tq] (F32, natural log). */
@@ -64,7 +77,7 @@ public final class Attention {
     public Result forward(Tensor q, Tensor k, Tensor v, Tensor keyPadding, boolean causal, double scale, int causalOffset) {
         Dims s = check("attention", q, k, v, keyPadding, causalOffset);
         DType dt = q.dtype();
-        boolean tc = tensorCores(dt, s.d, s.dv);
+        boolean tc = useTensorCores(dt, s.d, s.dv);
         DType kt = tc ? DType.BF16 : DType.F32;
         Tensor qq = operand(q, kt, tc), kk = operand(k, kt, tc), vv = operand(v, kt, tc);
         Tensor out = g.alloc(kt, new int[] {s.b, s.h, s.tq, s.dv});
@@ -94,7 +107,7 @@ public final class Attention {
                     + ", got out " + Shape.str(out.shape()) + ", gOut " + Shape.str(gOut.shape()) + ", lse " + Shape.str(lse.shape()));
         }
         DType dt = q.dtype();
-        boolean tc = tensorCores(dt, s.d, s.dv);
+        boolean tc = useTensorCores(dt, s.d, s.dv);
         DType kt = tc ? DType.BF16 : DType.F32;
         Tensor qq = operand(q, kt, tc), kk = operand(k, kt, tc), vv = operand(v, kt, tc);
         Tensor oo = operand(out, kt, tc), go = operand(gOut, kt, tc), lc = lse.to(DType.F32).contiguous();

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tessera.autograd.Variable;
 import dev.tessera.kernels.CudaBackend;
 import dev.tessera.kernels.ops.Attention;
+import dev.tessera.kernels.ops.MatmulPrecision;
 import dev.tessera.nn.attention.AttentionMask;
 import dev.tessera.nn.attention.FusedAttention;
 import dev.tessera.nn.attention.Sdpa;
@@ -40,6 +41,10 @@ class AttentionGpuTest {
                 int[] lengths, boolean stridedQ) {}
 
     static void run(Case c, long seed) {
+        runWithTolerance(c, seed, GpuFixture.tol(c.dt));
+    }
+
+    static void runWithTolerance(Case c, long seed, double tol) {
         Rng r = new Rng(seed);
         Tensor q = c.stridedQ
                 ? Tensor.randn(r, DType.F32, c.b, c.tq, c.h, c.d).permute(0, 2, 1, 3)
@@ -65,9 +70,8 @@ class AttentionGpuTest {
         Attention.Grads gr = be.attentionKernels().backward(gq, gk, gv, res.out(), res.lse(), gg, gp, c.causal, scale, c.offset);
         assertEquals(c.dt, res.out().dtype(), c.name + ": output dtype");
         assertEquals(c.dt, gr.dq().dtype(), c.name + ": gradient dtype");
-        double tol = GpuFixture.tol(c.dt);
         closeReport(c.name + " out", o.value().to(DType.F32), res.out().to(DType.F32), tol);
-        closeReport(c.name + " lse", lseRef.to(DType.F32), res.lse(), c.dt == DType.BF16 ? 1e-3 : 1e-5);
+        closeReport(c.name + " lse", lseRef.to(DType.F32), res.lse(), tol >= GpuFixture.BF16 ? 1e-3 : 1e-5);
         closeReport(c.name + " dq", qv.grad().to(DType.F32), gr.dq().to(DType.F32), tol);
         closeReport(c.name + " dk", kv.grad().to(DType.F32), gr.dk().to(DType.F32), tol);
         closeReport(c.name + " dv", vv.grad().to(DType.F32), gr.dv().to(DType.F32), tol);
@@ -103,6 +107,23 @@ class AttentionGpuTest {
         run(new Case("bf16 d32 MHA strided q", DType.BF16, 2, 2, 2, 65, 65, 32, 32, false, 0, null, true), seed + 1);
         run(new Case("bf16 d128 MQA cache offset", DType.BF16, 1, 2, 1, 40, 72, 128, 128, true, 32, null, false), seed + 2);
         run(new Case("bf16 d40 (float kernels)", DType.BF16, 1, 2, 1, 17, 17, 40, 40, true, 0, new int[] {12}, false), seed + 3);
+    }
+
+    @Test
+    void float32InputsRunOnTensorCoresInBf16Precision() {
+        long seed = GpuFixture.seed("attention f32 in bf16 precision");
+        MatmulPrecision before = CudaBackend.matmulPrecision();
+        CudaBackend.setMatmulPrecision(MatmulPrecision.BF16);
+        try {
+            // F32 tensors in and out, bf16 products inside: the bf16 gate applies
+            runWithTolerance(new Case("f32 inputs, bf16 precision, d64 GQA causal", DType.F32, 1, 4, 2, 70, 70, 64, 64, true, 0,
+                    new int[] {60}, false), seed, GpuFixture.BF16);
+        } finally {
+            CudaBackend.setMatmulPrecision(before);
+        }
+        assertEquals(MatmulPrecision.TF32, MatmulPrecision.parse("--precision", " tf32"));
+        var e = assertThrows(IllegalArgumentException.class, () -> MatmulPrecision.parse("--precision", "fp8"));
+        assertEquals("--precision: expected f32, tf32 or bf16, got 'fp8'", e.getMessage());
     }
 
     @Test
