@@ -1,5 +1,6 @@
 package dev.tessera.autograd;
 
+import dev.tessera.tensor.Attention;
 import dev.tessera.tensor.Backend;
 import dev.tessera.tensor.Rng;
 import dev.tessera.tensor.Shape;
@@ -7,7 +8,7 @@ import dev.tessera.tensor.Tensor;
 
 /**
  * Fused ops whose backward is a dedicated {@link Backend} kernel (softmax, log-softmax, layer and
- * RMS norm, cross-entropy, dropout). The kernels receive contiguous gradients because upstream
+ * RMS norm, cross-entropy, dropout, attention). The kernels receive contiguous gradients because upstream
  * rules may hand over broadcast views (e.g. the backward of a sum).
  */
 final class FusedRules {
@@ -74,5 +75,19 @@ final class FusedRules {
         Tensor[] r = xv.backend().dropout(xv, p, rng);
         Tensor mask = r[1];
         return Variable.record("dropout", r[0], g -> new Tensor[] {g.mul(mask)}, x);
+    }
+
+    /**
+     * Fused attention: the forward keeps its output and row log-sum-exp, the backward kernel recomputes
+     * the probabilities from them and returns all three gradients at once.
+     */
+    static Variable attention(Variable q, Variable k, Variable v, Tensor keyPadding, boolean causal, int causalOffset, double scale) {
+        Tensor qv = q.value(), kv = k.value(), vv = v.value();
+        Attention.Result r = Attention.forward(qv, kv, vv, keyPadding, causal, causalOffset, scale);
+        Tensor out = r.out(), lse = r.lse();
+        return Variable.record("attention", out, g -> {
+            Attention.Grads d = Attention.backward(qv, kv, vv, out, lse, g, keyPadding, causal, causalOffset, scale);
+            return new Tensor[] {d.dq(), d.dk(), d.dv()};
+        }, q, k, v);
     }
 }

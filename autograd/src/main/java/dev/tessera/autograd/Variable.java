@@ -398,6 +398,21 @@ public final class Variable {
     /** Inverted dropout (p = 0 returns this variable). */
     public Variable dropout(double p, Rng rng) { return FusedRules.dropout(this, p, rng); }
 
+    /**
+     * Fused scaled dot-product attention of q [B, H, Tq, D] with k [B, Hkv, Tk, D] and v [B, Hkv, Tk, Dv]
+     * (GQA by kv-head index; keyPadding BOOL [B, Tk], true = masked, nullable; causal: query i sees keys
+     * {@code j <= i + causalOffset}); see {@link dev.tessera.tensor.Attention}. The backward recomputes the
+     * probabilities from the saved row log-sum-exp; no [Tq, Tk] matrix is kept.
+     *
+     * <pre>{@code
+     * Variable o = Variable.attention(q, k, v, null, true, 0, 1 / Math.sqrt(q.dim(3)));
+     * }</pre>
+     */
+    public static Variable attention(Variable q, Variable k, Variable v, Tensor keyPadding, boolean causal, int causalOffset,
+                                     double scale) {
+        return FusedRules.attention(q, k, v, keyPadding, causal, causalOffset, scale);
+    }
+
     @Override
     public String toString() {
         StringBuilder b = new StringBuilder("Variable(");

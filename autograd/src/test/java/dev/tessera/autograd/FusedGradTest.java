@@ -50,4 +50,17 @@ class FusedGradTest {
         // a fresh Rng with the same seed per evaluation, so every finite difference sees the same mask
         assertGradients(v -> v[0].dropout(0.3, new Rng(7)).sin(), in.signed(4, 6).transpose(0, 1));
     }
+
+    @Test
+    @GradChecked({"attention(Variable,Variable,Variable,Tensor,boolean,int,double)"})
+    void attention() {
+        // GQA: 4 query heads on 2 kv heads (dk, dv sum the heads of a group), causal with a cache offset and key padding
+        Tensor pad = Tensor.of(new boolean[] {false, false, false, true, false, false, true, true}, 2, 4);
+        Tensor w = in.signed(2, 4, 3, 2);
+        assertGradients(v -> Variable.attention(v[0], v[1], v[2], pad, true, 1, 0.7).mul(Variable.constant(w)).sum(),
+                in.signed(2, 4, 3, 3), in.signed(2, 2, 4, 3), in.signed(2, 2, 4, 2));
+        // MQA without masks; the output gradient arrives as a broadcast view (backward of a sum)
+        assertGradients(v -> Variable.attention(v[0], v[1], v[2], null, false, 0, 0.5).sum(),
+                in.signed(1, 3, 3, 2), in.signed(1, 1, 5, 2), in.signed(1, 1, 5, 2));
+    }
 }

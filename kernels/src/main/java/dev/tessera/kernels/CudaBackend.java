@@ -1,5 +1,8 @@
 package dev.tessera.kernels;
 
+import static dev.tessera.tensor.Attention.composite;
+import static dev.tessera.tensor.Attention.compositeBackward;
+
 import dev.tessera.kernels.memory.MemoryStats;
 import dev.tessera.kernels.ops.Attention;
 import dev.tessera.kernels.ops.Elementwise;
@@ -382,6 +385,38 @@ public final class CudaBackend implements Backend {
     }
 
     // ------------------------------------------------------------------ attention
+
+    /**
+     * The SPI's fused attention: the CUDA kernels below for F32 with head dims up to
+     * {@link Attention#MAX_HEAD_DIM} and a non-negative causal offset, otherwise (F64, wider heads) the
+     * composite of {@link dev.tessera.tensor.Attention#composite} on this device.
+     */
+    @Override
+    public Tensor[] attention(Tensor q, Tensor k, Tensor v, Tensor keyPadding, boolean causal, int causalOffset, double scale) {
+        if (fusedAttention(q, v, causalOffset)) {
+            Attention.Result r = attention.forward(q, k, v, keyPadding, causal, scale, causalOffset);
+            return new Tensor[] {r.out(), r.lse()};
+        }
+        var r = composite(q, k, v, keyPadding, causal, causalOffset, scale);
+        return new Tensor[] {r.out(), r.lse()};
+    }
+
+    @Override
+    public Tensor[] attentionBackward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor gOut, Tensor keyPadding,
+                                      boolean causal, int causalOffset, double scale) {
+        if (fusedAttention(q, v, causalOffset)) {
+            Attention.Grads g = attention.backward(q, k, v, out, lse, gOut, keyPadding, causal, scale, causalOffset);
+            return new Tensor[] {g.dq(), g.dk(), g.dv()};
+        }
+        var g = compositeBackward(q, k, v, out, lse, gOut, keyPadding, causal, causalOffset, scale);
+        return new Tensor[] {g.dq(), g.dk(), g.dv()};
+    }
+
+    private static boolean fusedAttention(Tensor q, Tensor v, int causalOffset) {
+        int d = q.dim(3), dv = v.dim(3);
+        return q.dtype() == DType.F32 && causalOffset >= 0 && d >= 1 && dv >= 1 && d <= Attention.MAX_HEAD_DIM
+                && dv <= Attention.MAX_HEAD_DIM;
+    }
 
     /**
      * The fused attention kernels of this device, for callers that pick the kernel precision

@@ -146,6 +146,21 @@ public interface Backend {
     Tensor crossEntropyBackward(Tensor logProbs, Tensor targets, Tensor gLoss, int ignoreIndex, double labelSmoothing);
 
     /**
+     * Fused scaled dot-product attention (see {@link Attention} for shapes, masks and semantics):
+     * {out [B, H, Tq, Dv], lse [B, H, Tq]} in q's dtype. Query head h reads kv head
+     * {@code h / (H / Hkv)}; rows with no visible key get output 0 and lse -infinity. Inputs may be
+     * strided views; outputs may be strided views too.
+     */
+    Tensor[] attention(Tensor q, Tensor k, Tensor v, Tensor keyPadding, boolean causal, int causalOffset, double scale);
+
+    /**
+     * Backward of {@link #attention} from its output, its lse and dL/dout: {dq, dk, dv}, with dk and
+     * dv summed over the query heads that share a kv head. The probabilities are recomputed from lse.
+     */
+    Tensor[] attentionBackward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor gOut, Tensor keyPadding, boolean causal,
+                               int causalOffset, double scale);
+
+    /**
      * Inverted dropout: {out, mask (F32 holding 0 or 1/(1-p))}. The mask is drawn from {@code rng}
      * element-indexed, so every backend produces the same mask.
      */

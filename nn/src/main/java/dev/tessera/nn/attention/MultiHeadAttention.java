@@ -16,7 +16,8 @@ import java.util.Objects;
  * {@code h / (heads / kvHeads)}; kv heads are indexed, never repeated (see {@link Sdpa}).
  *
  * <p>Inputs are [B, T, dModel]. Projections: q: dModel to dModel, k and v: dModel to kvHeads * headDim,
- * out: dModel to dModel, with headDim = dModel / heads. Attention dropout applies in training mode.
+ * out: dModel to dModel, with headDim = dModel / heads. Attention dropout applies in training mode; without
+ * it the fused attention op runs ({@link Sdpa#fused}), with it the composite ({@link #withFusedKernel}).
  *
  * <pre>{@code
  * var mha = new MultiHeadAttention(64, 8, 2, true, 0.0, new Rng(1));   // GQA, 2 kv heads
@@ -30,7 +31,7 @@ public final class MultiHeadAttention extends Module {
     private final Rng rng;
     private final Linear wq, wk, wv, wo;
     private RotaryEmbedding rotary;
-    private boolean fusedKernel;
+    private boolean fusedKernel = true;
 
     /** F32 layer; {@code rng} initializes the weights and drives attention dropout. */
     public MultiHeadAttention(int dModel, int heads, int kvHeads, boolean bias, double dropout, Rng rng) {
@@ -93,12 +94,19 @@ public final class MultiHeadAttention extends Module {
     }
 
     /**
-     * Chooses the fused attention kernel (no score matrix in memory; used only when no attention dropout
-     * is active) instead of the default composite form (faster at moderate lengths). Returns this.
+     * Chooses between the fused attention op (the default: no score matrix in memory, used whenever no
+     * attention dropout is active, i.e. dropout 0 or eval mode) and the composite form (batched GEMMs and
+     * a masked softmax, which keeps the [B, H, Tq, Tk] probabilities; always used with active dropout).
+     * Returns this.
      */
     public MultiHeadAttention withFusedKernel(boolean on) {
         this.fusedKernel = on;
         return this;
+    }
+
+    /** Whether the fused attention op is used when no attention dropout is active (true by default). */
+    public boolean fusedKernel() {
+        return fusedKernel;
     }
 
     /** The rotary embedding, or null. */

@@ -19,10 +19,12 @@ import dev.tessera.tensor.Tensor;
  * i see keys {@code j <= i + causalOffset}. A query row whose keys are all masked yields a zero output
  * (and zero gradients), not NaN.
  *
- * <p>{@link #attention} runs the composite ({@link #composite}: batched GEMMs, keeps the [.., Tq, Tk]
- * probabilities). {@link #fused} runs {@link FusedAttention}, which never holds more than one key block
- * of scores per query row; it supports no dropout, because its backward recomputes the probabilities and
- * would have to regenerate the same dropout mask.
+ * <p>{@link #attention} runs the fused op ({@link #fused}: {@link Variable#attention}, blocked online
+ * softmax on the backend, never more than one block of scores per worker, backward recomputed from the
+ * row log-sum-exp) when there is no dropout, and the composite ({@link #composite}: batched GEMMs,
+ * keeps the [.., Tq, Tk] probabilities) with dropout, because the fused backward recomputes the
+ * probabilities and would have to regenerate the same dropout mask. The composite is also the
+ * oracle of the fused path.
  *
  * <pre>{@code
  * Variable out = Sdpa.attention(q, k, v, pad, true, 0, 0.0, null);
@@ -50,23 +52,18 @@ public final class Sdpa {
         check(q, k, v, keyPadding);
         if (!(dropoutP >= 0 && dropoutP < 1)) throw new IllegalArgumentException("attention: dropoutP must be in [0, 1), got " + dropoutP);
         if (dropoutP > 0 && rng == null) throw new IllegalArgumentException("attention: dropoutP " + dropoutP + " needs an rng");
-        // the composite runs on the backend's GEMMs and is about 3x faster than the scalar fused kernel at
-        // batch 16, seq 256, d 384 (bench/RESULTS.md), so it is the default; fused() saves the score memory
+        if (dropoutP == 0) return fused(q, k, v, keyPadding, causal, causalOffset, scale);
         return composite(q, k, v, keyPadding, causal, causalOffset, scale, dropoutP, rng);
     }
 
     /**
-     * The fused path ({@link FusedAttention}): blocked online-softmax forward, log-sum-exp backward; no
-     * [Tq, Tk] score matrix is kept. No dropout (see the class documentation).
+     * The fused path ({@link Variable#attention}): blocked online-softmax forward that returns the row
+     * log-sum-exp, backward recomputed from it; no [Tq, Tk] score matrix is kept. No dropout (see the class
+     * documentation).
      */
     public static Variable fused(Variable q, Variable k, Variable v, Tensor keyPadding, boolean causal, int causalOffset, double scale) {
         check(q, k, v, keyPadding);
-        Tensor qv = q.value(), kv = k.value(), vv = v.value();
-        FusedAttention.Result r = FusedAttention.forward(qv, kv, vv, keyPadding, causal, scale, causalOffset);
-        return Variable.custom("attention", r.out(), new Variable[] {q, k, v}, gOut -> {
-            FusedAttention.Grads gr = FusedAttention.backward(qv, kv, vv, r.out(), r.lse(), gOut, keyPadding, causal, scale, causalOffset);
-            return new Tensor[] {q.requiresGrad() ? gr.dq() : null, k.requiresGrad() ? gr.dk() : null, v.requiresGrad() ? gr.dv() : null};
-        });
+        return Variable.attention(q, k, v, keyPadding, causal, causalOffset, scale);
     }
 
     /**

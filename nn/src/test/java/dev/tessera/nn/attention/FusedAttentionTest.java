@@ -22,6 +22,9 @@ class FusedAttentionTest {
         Variable of = Sdpa.fused(f[0], f[1], f[2], pad, causal, offset, scale);
         Variable oc = Sdpa.composite(c[0], c[1], c[2], pad, causal, offset, scale, 0, null);
         String what = dt + " H " + h + " Hkv " + hkv + " Tq " + tq + " Tk " + tk + " causal " + causal + " pad " + (pad != null);
+        double[] naive = NaiveAttention.sdpa(q.toDoubleArray(), k.toDoubleArray(), v.toDoubleArray(), b, h, hkv, tq, tk, d, d,
+                pad == null ? null : pad.toBooleanArray(), causal, offset, scale);
+        assertArrayEquals(naive, of.value().toDoubleArray(), tol, "forward vs float64 loops " + what);
         assertArrayEquals(oc.value().toDoubleArray(), of.value().toDoubleArray(), tol, "forward " + what);
         of.mul(Variable.constant(w)).sum().backward();
         oc.mul(Variable.constant(w)).sum().backward();
@@ -41,6 +44,14 @@ class FusedAttentionTest {
     @Test
     void fusedEqualsCompositeInFloat32AndWithCacheOffset() {
         compare(DType.F32, 2, 4, 2, 70, 70, 16, AttentionMask.keyPadding(new int[] {70, 33}, 70), true, 0, 2e-5, 1);
+        // more keys than one key block and more queries than one query block, head dim of the benchmark
+        Tensor pad = AttentionMask.keyPadding(new int[] {300, 190}, 300);
+        compare(DType.F32, 2, 6, 6, 130, 300, 64, null, false, 0, 5e-5, 21);    // MHA
+        compare(DType.F32, 2, 6, 2, 130, 300, 64, pad, true, 0, 5e-5, 22);     // GQA, causal and padding
+        compare(DType.F32, 2, 6, 1, 130, 300, 64, pad, false, 0, 5e-5, 23);    // MQA, padding
+        compare(DType.F32, 2, 6, 2, 130, 300, 64, null, true, 170, 5e-5, 24);  // causal with an offset (queries after a cache)
+        compare(DType.F32, 3, 4, 4, 1, 37, 8, null, false, 0, 2e-5, 4);        // one query
+        compare(DType.F32, 2, 2, 1, 1, 9, 5, AttentionMask.keyPadding(new int[] {9, 4}, 9), true, 8, 2e-5, 5);   // one decoding step
         // a decoding step: 3 new queries after 5 cached keys
         compare(DType.F64, 2, 2, 1, 3, 8, 4, AttentionMask.keyPadding(new int[] {8, 6}, 8), true, 5, 1e-12, 2);
     }

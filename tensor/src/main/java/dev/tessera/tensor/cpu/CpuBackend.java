@@ -15,8 +15,8 @@ import java.util.Arrays;
 /**
  * The CPU backend: heap-array storage, Vector API kernels (or their scalar twins) for float32,
  * plain loops for the other dtypes, work split over {@link Parallel}. Elementwise and shape
- * kernels live here; indexing, fused and random kernels in {@link CpuIndexing},
- * {@link CpuFused} and {@link CpuRandom}.
+ * kernels live here; indexing, fused, attention and random kernels in {@link CpuIndexing},
+ * {@link CpuFused}, {@link CpuAttention} and {@link CpuRandom}.
  */
 public final class CpuBackend implements Backend {
     /** The single instance. */
@@ -461,6 +461,17 @@ public final class CpuBackend implements Backend {
     @Override
     public Tensor crossEntropyBackward(Tensor logProbs, Tensor targets, Tensor gLoss, int ignoreIndex, double labelSmoothing) {
         return CpuFused.crossEntropyBackward(logProbs, targets, gLoss, ignoreIndex, labelSmoothing);
+    }
+
+    @Override
+    public Tensor[] attention(Tensor q, Tensor k, Tensor v, Tensor keyPadding, boolean causal, int causalOffset, double scale) {
+        return CpuAttention.forward(q, k, v, keyPadding, causal, causalOffset, scale);
+    }
+
+    @Override
+    public Tensor[] attentionBackward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor gOut, Tensor keyPadding,
+                                      boolean causal, int causalOffset, double scale) {
+        return CpuAttention.backward(q, k, v, out, lse, gOut, keyPadding, causal, causalOffset, scale);
     }
 
     @Override
