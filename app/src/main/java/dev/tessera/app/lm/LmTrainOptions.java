@@ -51,9 +51,9 @@ public record LmTrainOptions(long steps, long warmup, double lr, double minLr, d
         return new LmTrainOptions(10_000, 500, 1e-4, 1e-5, 0.01, 16, 4, 512, 1.0, 500, 3, 500, 100, 120, 1234, 16);
     }
 
-    /** The small default run: 1,000 steps, warm-up 100, lr 2e-3, batch 16 of 128 tokens. */
+    /** The small default run: 1,000 steps, warm-up 100, lr 2e-3, batch 16 of 128 tokens; samples every 250 steps. */
     public static LmTrainOptions small() {
-        return new LmTrainOptions(1_000, 100, 2e-3, 2e-4, 0.01, 16, 1, 128, 1.0, 250, 3, 250, 100, 100, 1234, 16);
+        return new LmTrainOptions(1_000, 100, 2e-3, 2e-4, 0.01, 16, 1, 128, 1.0, 500, 3, 250, 100, 100, 1234, 16);
     }
 
     /** Tokens per optimizer step. */
