@@ -53,8 +53,8 @@ public final class TrainLmCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "Run folder (default: runs/lm-<timestamp>).")
     Path out;
 
-    @Option(names = "--resume", paramLabel = "latest|DIR", description = "Continue from the newest checkpoint of --out (or of the newest runs/lm-* folder); "
-            + "starts fresh when there is none yet.")
+    @Option(names = "--resume", paramLabel = "latest|DIR", description = "latest: continue from the newest checkpoint of --out (without --out: of the "
+            + "runs/lm-* folder saved last), starting fresh when there is none yet; DIR: a run folder or one checkpoint folder.")
     String resume;
 
     @Option(names = "--tokenizer", defaultValue = "byte", description = "byte (default) | bpe (byte-pair, trained on the corpus, saved with the checkpoint).")
@@ -220,12 +220,21 @@ public final class TrainLmCommand implements Callable<Integer> {
             if (Files.isDirectory(runs)) {
                 try (Stream<Path> s = Files.list(runs)) {
                     Optional<Path> newest = s.filter(p -> p.getFileName().toString().startsWith("lm-") && Checkpoints.latest(p).isPresent())
-                            .max(Comparator.comparing(p -> p.getFileName().toString()));
+                            .max(Comparator.comparingLong(TrainLmCommand::lastSaved));
                     if (newest.isPresent()) return newest.get();
                 }
             }
         }
         return Path.of("runs", "lm-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+    }
+
+    /** When the newest checkpoint of a run folder was written (its sidecar's modification time). */
+    private static long lastSaved(Path runDir) {
+        try {
+            return Files.getLastModifiedTime(Checkpoints.latest(runDir).orElseThrow().resolve(Checkpoints.META_FILE)).toMillis();
+        } catch (IOException e) {
+            return Long.MIN_VALUE;
+        }
     }
 
     private static String describe(LmConfig c) {

@@ -120,7 +120,7 @@ public final class CorpusLoader {
             } finally {
                 Files.deleteIfExists(tmp);
             }
-            log.printf("corpus: downloaded %s and cached its text at %s%n", pkg, text);
+            log.printf("corpus: extracted %s from %s; text cached at %s%n", pkg, tgz, text);
             return new Corpus(name, body, origin);
         } catch (IOException | RuntimeException e) {
             Corpus b = bundled();
