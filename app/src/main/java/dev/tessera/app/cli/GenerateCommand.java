@@ -39,6 +39,10 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
     long seed = 1;
 
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu | cuda | cuda:N | auto (default: ${DEFAULT-VALUE}; one token at a time "
+            + "is latency-bound, where the CPU does well).")
+    String device = "cpu";
+
     @Override
     public Integer call() {
         if (maxTokens <= 0) throw new IllegalArgumentException("--max-tokens must be positive, got " + maxTokens);
@@ -46,7 +50,7 @@ public final class GenerateCommand implements Callable<Integer> {
         if (topK < 0) throw new IllegalArgumentException("--top-k must be >= 0, got " + topK);
         if (!(topP > 0 && topP <= 1)) throw new IllegalArgumentException("--top-p must be in (0, 1], got " + topP);
         if (testCheckpoint == (prompt != null)) throw new IllegalArgumentException("give exactly one of --prompt TEXT and --test-checkpoint");
-        var lm = LmCheckpoint.load(checkpoint);
+        var lm = LmCheckpoint.load(checkpoint, DeviceOption.resolve(device).device());
         System.err.printf("checkpoint %s: step %d, %,d parameters, tokenizer %s, context %d%n", lm.checkpoint().path(), lm.checkpoint().step(),
                 lm.model().numParameters(), lm.tokenizer(), lm.model().maxContext());
         if (testCheckpoint) {

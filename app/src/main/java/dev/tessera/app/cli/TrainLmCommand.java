@@ -19,6 +19,7 @@ import dev.tessera.nn.train.MetricsSink;
 import dev.tessera.nn.train.MultiSink;
 import dev.tessera.nn.train.TensorBoardWriter;
 import dev.tessera.tensor.DType;
+import dev.tessera.tensor.Device;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -93,12 +94,17 @@ public final class TrainLmCommand implements Callable<Integer> {
     @Option(names = "--cache", paramLabel = "DIR", description = "Download cache (default: $TESSERA_CACHE or ~/.cache/tessera).")
     Path cache;
 
-    @Option(names = "--precision", defaultValue = "f32", description = "f32 (default) | bf16 (CUDA only).")
+    @Option(names = "--precision", defaultValue = "f32", description = "f32 (default) | tf32 | bf16: tf32 and bf16 (mixed precision, float32 master "
+            + "weights) need a CUDA device.")
     String precision = "f32";
+
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu | cuda | cuda:N | auto (CUDA when usable) (default: ${DEFAULT-VALUE}: the default "
+            + "preset is sized for the CPU; the reference preset wants a GPU).")
+    String device = "cpu";
 
     @Override
     public Integer call() throws IOException {
-        checkPrecision(precision);
+        DeviceOption dev = resolveDevice(device, precision);
         boolean ref = switch (preset) {
             case "default" -> false;
             case "reference" -> true;
@@ -147,6 +153,7 @@ public final class TrainLmCommand implements Callable<Integer> {
             int[] ids = tok.encode(text.text());
             TokenData data = new TokenData(ids, tok.vocabSize(), 0.05);
             LmModel model = new LmModel(config, DType.F32);
+            model.to(dev.device());
             Map<String, Object> info = new LinkedHashMap<>();
             info.put("preset", ck != null ? ck.extra().getOrDefault("preset", preset) : preset);
             Map<String, Object> ci = new LinkedHashMap<>();
@@ -163,8 +170,9 @@ public final class TrainLmCommand implements Callable<Integer> {
             }
             log.printf("train lm (preset %s): %,d parameters; %s; tokenizer %s; %,d training / %,d held-out tokens; unigram entropy %.3f bits/token",
                     info.get("preset"), model.numParameters(), describe(config), tok, data.trainTokens(), data.valTokens(), trainer.unigramEntropyBits());
-            log.printf("steps %d, warm-up %d, AdamW lr %.3g -> %.3g, weight decay %.3g, batch %d x %d accumulated x %d tokens, clip %.2g, float32 on the CPU",
-                    opt.steps(), opt.warmup(), opt.lr(), opt.minLr(), opt.weightDecay(), opt.batch(), opt.accumulation(), opt.seqLen(), opt.clip());
+            log.printf("steps %d, warm-up %d, AdamW lr %.3g -> %.3g, weight decay %.3g, batch %d x %d accumulated x %d tokens, clip %.2g; %s, precision %s",
+                    opt.steps(), opt.warmup(), opt.lr(), opt.minLr(), opt.weightDecay(), opt.batch(), opt.accumulation(), opt.seqLen(), opt.clip(),
+                    dev.note(), dev.device().kind() == Device.Kind.CUDA ? precision : "f32");
             LmTrainer.Result r = trainer.train();
             if (r.losses().length > 0) {
                 double lastLoss = r.losses()[r.losses().length - 1];
@@ -178,15 +186,32 @@ public final class TrainLmCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Rejects bf16 on the CPU, and says that the recipe has no bf16 path yet. */
-    static void checkPrecision(String precision) {
-        switch (precision) {
-            case "f32" -> { }
-            case "bf16" -> throw new IllegalArgumentException("--precision bf16: bf16 mixed precision needs the CUDA backend; "
-                    + "the lm recipe trains on the CPU in float32 (bf16 autocast for it on CUDA is not implemented yet), use --precision f32");
-            default -> throw new IllegalArgumentException("--precision: expected f32 or bf16, got " + precision);
+    /**
+     * The device, with the CUDA backend's precision set first when it is not float32 (the backend reads
+     * it when it starts). tf32 and bf16 on the CPU are refused: the CPU computes in float32.
+     */
+    static DeviceOption resolveDevice(String device, String precision) {
+        String p = precision.trim().toLowerCase(java.util.Locale.ROOT);
+        if (!p.equals("f32") && !p.equals("tf32") && !p.equals("bf16")) {
+            throw new IllegalArgumentException("--precision: expected f32, tf32 or bf16, got " + precision);
         }
+        if (p.equals("f32")) return DeviceOption.resolve(device);
+        String cpuMessage = "--precision " + p + ": " + (p.equals("bf16") ? "bf16 mixed precision" : "tf32") + " needs the CUDA backend and a GPU; "
+                + "the CPU computes in float32: use --precision f32 (or --device cuda on a machine with a GPU)";
+        if (device.trim().equalsIgnoreCase("cpu")) throw new IllegalArgumentException(cpuMessage);
+        String before = System.getProperty(PRECISION_PROPERTY);
+        System.setProperty(PRECISION_PROPERTY, p);
+        DeviceOption dev = DeviceOption.resolve(device);
+        if (dev.device().kind() != Device.Kind.CUDA) {
+            if (before == null) System.clearProperty(PRECISION_PROPERTY);
+            else System.setProperty(PRECISION_PROPERTY, before);
+            throw new IllegalArgumentException(cpuMessage + " (" + dev.note() + ")");
+        }
+        return dev;
     }
+
+    /** The CUDA backend's precision setting (f32, tf32 or bf16). */
+    static final String PRECISION_PROPERTY = "tessera.cuda.precision";
 
     private LmTrainOptions options(LmTrainOptions base, LmConfig config) {
         long s = steps != null ? steps : base.steps();

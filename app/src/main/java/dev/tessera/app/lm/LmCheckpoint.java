@@ -3,6 +3,7 @@ package dev.tessera.app.lm;
 import dev.tessera.nn.train.Checkpoint;
 import dev.tessera.nn.train.Checkpoints;
 import dev.tessera.tensor.DType;
+import dev.tessera.tensor.Device;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -28,9 +29,14 @@ public final class LmCheckpoint {
         return Checkpoints.latest(dir).orElseThrow(() -> new IllegalArgumentException("--checkpoint: no checkpoint (ckpt-<step>/) in " + dir));
     }
 
-    /** Loads the checkpoint {@code dir} or the newest one in the run directory {@code dir}. */
-    @SuppressWarnings("unchecked")
+    /** Loads the checkpoint {@code dir} or the newest one in the run directory {@code dir}, on the CPU. */
     public static Loaded load(Path dir) {
+        return load(dir, Device.cpu());
+    }
+
+    /** Loads the checkpoint {@code dir} or the newest one in the run directory {@code dir}, the model on {@code device}. */
+    @SuppressWarnings("unchecked")
+    public static Loaded load(Path dir, Device device) {
         Checkpoint ck = Checkpoints.load(resolve(dir));
         if (!"lm".equals(ck.extra().get("recipe"))) {
             throw new IllegalArgumentException("--checkpoint: " + ck.path() + " was written by recipe '" + ck.extra().get("recipe") + "', not lm");
@@ -42,6 +48,7 @@ public final class LmCheckpoint {
         }
         DType dtype = ck.model().get("head.weight") != null ? ck.model().get("head.weight").dtype() : DType.F32;
         LmModel model = new LmModel(config, dtype);
+        model.to(device);
         model.loadStateDict(ck.model());
         model.eval();
         return new Loaded(model, tok, LmTrainOptions.fromMap((Map<String, Object>) ck.get("train")), ck);

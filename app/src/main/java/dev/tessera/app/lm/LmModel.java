@@ -14,6 +14,7 @@ import dev.tessera.nn.layers.Linear;
 import dev.tessera.nn.layers.RmsNorm;
 import dev.tessera.nn.transformer.LearnedPositions;
 import dev.tessera.tensor.DType;
+import dev.tessera.tensor.Device;
 import dev.tessera.tensor.Rng;
 import dev.tessera.tensor.Tensor;
 import java.util.ArrayList;
@@ -134,6 +135,11 @@ public final class LmModel extends Module implements CausalLm<LmModel.State[]> {
         return config;
     }
 
+    /** The device the parameters live on (token tensors are moved there). */
+    public Device device() {
+        return head.weight().value().device();
+    }
+
     /** The MoE layer of every block, in order. */
     public List<SparseMoE> moeLayers() {
         List<SparseMoE> out = new ArrayList<>();
@@ -169,7 +175,7 @@ public final class LmModel extends Module implements CausalLm<LmModel.State[]> {
     @Override
     public Tensor logits(int[] tokens) {
         try (var g = Grad.disabled()) {
-            return forward(Tensor.of(tokens, 1, tokens.length)).value().squeeze(0);
+            return forward(Tensor.of(tokens, 1, tokens.length).to(device())).value().squeeze(0);
         }
     }
 
@@ -178,7 +184,7 @@ public final class LmModel extends Module implements CausalLm<LmModel.State[]> {
         if (states.length != blocks.size()) throw new IllegalArgumentException("LmModel: expected " + blocks.size() + " states, got " + states.length);
         try (var g = Grad.disabled()) {
             int past = states[0].length();
-            Tensor t = Tensor.of(newTokens, 1, newTokens.length);
+            Tensor t = Tensor.of(newTokens, 1, newTokens.length).to(device());
             checkTokens(t, past);
             Variable h = pos.forward(embed.forward(t), past);
             for (int i = 0; i < states.length; i++) h = blocks.get(i).forward(h, states[i]);

@@ -144,8 +144,8 @@ public final class LmTrainer {
                 adam.zeroGrad();
                 GradAccumulation.accumulate(opt.accumulation(), m -> {
                     Tensor[] b = data.batch(opt.dataSeed(), s, m, opt.batch(), opt.seqLen());
-                    Variable logits = model.forward(b[0]).reshape(-1, model.config().vocab());
-                    Variable loss = Losses.crossEntropy(logits, b[1]);
+                    Variable logits = model.forward(b[0].to(model.device())).reshape(-1, model.config().vocab());
+                    Variable loss = Losses.crossEntropy(logits, b[1].to(model.device()));
                     ce[m] = loss.value().item();
                     for (int l = 0; l < moes.size(); l++) {
                         MoeStats st = moes.get(l).lastStats();
@@ -206,7 +206,8 @@ public final class LmTrainer {
         if (v == null) return Double.NaN;
         model.eval();
         try (var g = Grad.disabled()) {
-            return Losses.crossEntropy(model.forward(v[0]).reshape(-1, model.config().vocab()), v[1]).value().item();
+            return Losses.crossEntropy(model.forward(v[0].to(model.device())).reshape(-1, model.config().vocab()), v[1].to(model.device()))
+                    .value().item();
         } finally {
             model.train();
         }

@@ -38,7 +38,8 @@ class LmCommandsTest {
 
     private String[] train(Path run, String... extra) {
         List<String> a = new java.util.ArrayList<>(List.of("train", "lm", "--corpus", "bundled", "--batch", "2", "--seq-len", "32",
-                "--log-every", "1", "--sample-every", "0", "--checkpoint-every", "2", "--out", run.toString(), "--cache", dir.resolve("cache").toString()));
+                "--log-every", "1", "--sample-every", "0", "--checkpoint-every", "2", "--out", run.toString(), "--cache", dir.resolve("cache").toString(),
+                "--device", "cpu"));
         a.addAll(List.of(extra));
         return a.toArray(new String[0]);
     }
@@ -97,9 +98,14 @@ class LmCommandsTest {
     }
 
     @Test
-    void bf16OnTheCpuIsRefusedWithAClearMessage() {
+    void reducedPrecisionOnTheCpuIsRefusedWithAClearMessage() {
         Object[] r = run(train(dir.resolve("x"), "--steps", "1", "--precision", "bf16"));
         assertNotEquals(0, r[0]);
         assertTrue(((String) r[2]).contains("bf16 mixed precision needs the CUDA backend"), (String) r[2]);
+        assertNotEquals(0, run(train(dir.resolve("y"), "--steps", "1", "--precision", "fp8"))[0]);
+        r = run(train(dir.resolve("z"), "--steps", "1", "--precision", "tf32"));
+        assertNotEquals(0, r[0]);
+        assertTrue(((String) r[2]).contains("tf32 needs the CUDA backend"), (String) r[2]);
+        assertEquals(null, System.getProperty(TrainLmCommand.PRECISION_PROPERTY), "the CUDA backend setting is left alone");
     }
 }
