@@ -6,9 +6,8 @@ package dev.tessera.tensor.cpu;
  * implementations: the Vector API one ({@code cpu.simd}) and a plain-loop twin, chosen like
  * {@link F32Kernels} ({@code -Dtessera.simd=false} selects the scalar one).
  *
- * <p>Both products accumulate ({@code C += ...}): the attention code seeds C with what it needs
- * first (zeros for the scores and the gradients, {@code -delta} for dP), so every product has one
- * update form. Any m and n work: whole {@link #rowTile()} x {@link #colTile()} tiles take the
+ * <p>Both products either store ({@code C = ...}, for a fresh block of scores) or accumulate
+ * ({@code C += ...}, for outputs and gradients). Any m and n work: whole {@link #rowTile()} x {@link #colTile()} tiles take the
  * register-blocked path, edge rows and a partial last column strip a masked one-row path, and no
  * element outside the operands (rows {@code < kc} of an operand stored by its reduction index, rows
  * {@code < m} and columns {@code < n}) is read. The sum for one C element runs over the reduction
@@ -40,16 +39,20 @@ public interface AttentionKernels {
     int colTile();
 
     /**
-     * {@code C[m x n] += A^T B} with A stored by its reduction index: {@code A(p, r) = a[ao + p*as + r]},
-     * {@code B(p, j) = b[bo + p*bs + j]}, {@code C(r, j) = c[co + r*ldc + j]}, p in [0, kc).
+     * {@code C[m x n] (+)= A^T B} with A stored by its reduction index: {@code A(p, r) = a[ao + p*as + r]},
+     * {@code B(p, j) = b[bo + p*bs + j]}, {@code C(r, j) = c[co + r*ldc + j]}, p in [0, kc); {@code accumulate}
+     * adds to C, otherwise C is overwritten (its old content, NaN included, is ignored).
      */
-    void gemmTN(int m, int n, int kc, float[] a, int ao, int as, float[] b, int bo, int bs, float[] c, int co, int ldc);
+    void gemmTN(int m, int n, int kc, float[] a, int ao, int as, float[] b, int bo, int bs, float[] c, int co, int ldc,
+                boolean accumulate);
 
     /**
-     * {@code C[m x n] += A B} with A stored by rows: {@code A(r, p) = a[ao + r*lda + p]},
-     * {@code B(p, j) = b[bo + p*bs + j]}, {@code C(r, j) = c[co + r*ldc + j]}, p in [0, kc).
+     * {@code C[m x n] (+)= A B} with A stored by rows: {@code A(r, p) = a[ao + r*lda + p]},
+     * {@code B(p, j) = b[bo + p*bs + j]}, {@code C(r, j) = c[co + r*ldc + j]}, p in [0, kc); accumulate as in
+     * {@link #gemmTN}.
      */
-    void gemmNN(int m, int n, int kc, float[] a, int ao, int lda, float[] b, int bo, int bs, float[] c, int co, int ldc);
+    void gemmNN(int m, int n, int kc, float[] a, int ao, int lda, float[] b, int bo, int bs, float[] c, int co, int ldc,
+                boolean accumulate);
 
     /**
      * Columnwise running maximum over a block stored by rows: {@code acc[ao+i] = max(acc[ao+i], s[so + r*lds + i])}
@@ -69,8 +72,12 @@ public interface AttentionKernels {
      */
     void packTransposed(float[] src, int row, int rowStride, int n, int d, float s, float[] dst, int ld);
 
-    /** {@code d[i] *= p[i]} over n elements. */
-    void mulInPlace(float[] p, int po, float[] d, int dOff, int n);
+    /**
+     * The softmax backward on a block stored by rows (one lane per query):
+     * {@code d[r][i] = p[r][i] * (d[r][i] - delta[deltaOff+i])} for {@code r < rows, i < n}, where
+     * {@code x[r][i] = x[o + r*ld + i]} for both blocks.
+     */
+    void softmaxGradRows(float[] p, int po, float[] d, int dOff, int ld, int rows, int n, float[] delta, int deltaOff);
 
     /** {@code x[i] *= s} over n elements. */
     void scale(float[] x, int o, int n, float s);

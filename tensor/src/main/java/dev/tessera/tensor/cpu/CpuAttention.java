@@ -22,7 +22,8 @@ import java.util.Arrays;
  * For each query head of the group and each query block it recomputes {@code P^T = exp(S^T - lse)}
  * block by block and accumulates {@code dV += P^T dO}, {@code dK += dS^T Q}, {@code dQ += dS K} with
  * {@code dS = P (dP - delta)}, {@code dP = dO V^T}, {@code delta_i = dO_i . O_i}; the scale is folded
- * into the packed queries and output gradients. Nothing of size Tq x Tk is stored.
+ * into the packed queries and output gradients, so dq and dk accumulate in the outputs unscaled
+ * afterwards. Nothing of size Tq x Tk is stored: two blocks (P and dS) per worker.
  *
  * <p>GQA/MQA: query head h reads kv head {@code h / (H / Hkv)} by offset; nothing is repeated. Masks: a
  * padded key's score row is set to -infinity; causal masking limits the keys walked per query block and
@@ -32,14 +33,14 @@ import java.util.Arrays;
  * caller's merge of the heads is free.
  */
 final class CpuAttention {
-    /** Queries per task (the lanes of a score block). */
-    static final int Q_BLOCK = Integer.getInteger("tessera.attention.qblock", 64);
-    /** Queries per backward step. */
-    static final int Q_BLOCK_BWD = Integer.getInteger("tessera.attention.qblockBwd", 64);
+    /**
+     * Queries per task (the lanes of a score block). With {@link #K_BLOCK} a block is 64 KiB: it stays in L2
+     * beside the head's K and V, and a batch-16, 6-head, 256-token call still has 384 tasks to balance.
+     * 64 x 256, 128 x 128 and 128 x 256 (and 256 x 64 in the backward) measured within noise of each other.
+     */
+    static final int Q_BLOCK = 64;
     /** Keys per score block. */
-    static final int K_BLOCK = Integer.getInteger("tessera.attention.kblock", 256);
-    /** Keys per backward score block. */
-    static final int K_BLOCK_BWD = Integer.getInteger("tessera.attention.kblockBwd", 256);
+    static final int K_BLOCK = 256;
 
     private CpuAttention() {}
 
@@ -188,7 +189,7 @@ final class CpuAttention {
             if (j0 > 0) {
                 for (int r = 0; r < nq; r++) if (corr[r] != 1f) kn.scale(oa, oRow + r * ov.st(), dv, corr[r]);
             }
-            kn.gemmTN(nq, dv, nk, st, 0, qPad, c.v(), c.vv().row(bi, kvh, j0), c.vv().st(), oa, oRow, ov.st());
+            kn.gemmTN(nq, dv, nk, st, 0, qPad, c.v(), c.vv().row(bi, kvh, j0), c.vv().st(), oa, oRow, ov.st(), true);
             float[] t = m;
             m = mNew;
             mNew = t;
@@ -211,8 +212,7 @@ final class CpuAttention {
      * {@code i < qPad} (qt holds the scaled queries transposed), -infinity where masked.
      */
     private static void scores(F32Call c, int bi, int kvh, int i0, int j0, int nk, float[] qt, int qPad, float[] st) {
-        Arrays.fill(st, 0, nk * qPad, 0f);
-        c.kn().gemmNN(nk, qPad, c.d(), c.k(), c.kv().row(bi, kvh, j0), c.kv().st(), qt, 0, qPad, st, 0, qPad);
+        c.kn().gemmNN(nk, qPad, c.d(), c.k(), c.kv().row(bi, kvh, j0), c.kv().st(), qt, 0, qPad, st, 0, qPad, false);
         for (int r = 0; r < nk; r++) {
             int j = j0 + r;
             if (c.padded(bi, j)) {
@@ -247,9 +247,9 @@ final class CpuAttention {
         int d = c.d(), dv = c.dv();
         for (int gi = 0; gi < c.g(); gi++) {
             int hi = kvh * c.g() + gi;
-            for (int i0 = 0; i0 < c.tq(); i0 += Q_BLOCK_BWD) {
-                int nq = Math.min(Q_BLOCK_BWD, c.tq() - i0), qPad = ceilDiv(nq, kn.colTile()) * kn.colTile();
-                Scratch w = SCRATCH.get().ensure(d * qPad, dv * qPad, K_BLOCK_BWD * qPad, qPad, true);
+            for (int i0 = 0; i0 < c.tq(); i0 += Q_BLOCK) {
+                int nq = Math.min(Q_BLOCK, c.tq() - i0), qPad = ceilDiv(nq, kn.colTile()) * kn.colTile();
+                Scratch w = SCRATCH.get().ensure(d * qPad, dv * qPad, K_BLOCK * qPad, qPad, true);
                 float[] qt = w.qt, gt = w.gt, st = w.st, dpt = w.dpt, lseL = w.mSafe, delta = w.l;
                 int qRow = c.qv().row(bi, hi, i0), gRow = gr.gv().row(bi, hi, i0), oRow = gr.ov().row(bi, hi, i0);
                 kn.packTransposed(c.q(), qRow, c.qv().st(), nq, d, c.scale(), qt, qPad);
@@ -259,24 +259,24 @@ final class CpuAttention {
                     if (r < nq) {
                         float ls = gr.lse()[lRow + r];
                         lseL[r] = ls == Float.NEGATIVE_INFINITY ? Float.POSITIVE_INFINITY : ls;   // no visible key: P = 0
-                        delta[r] = -c.scale() * kn.dot(gr.go(), gRow + r * gr.gv().st(), gr.o(), oRow + r * gr.ov().st(), dv);
+                        delta[r] = c.scale() * kn.dot(gr.go(), gRow + r * gr.gv().st(), gr.o(), oRow + r * gr.ov().st(), dv);
                     } else {
                         lseL[r] = Float.POSITIVE_INFINITY;
                         delta[r] = 0f;
                     }
                 }
                 int kEnd = c.causal() ? causalEnd(c.tk(), i0, nq, c.off()) : c.tk();
-                for (int j0 = 0; j0 < kEnd; j0 += K_BLOCK_BWD) {
-                    int nk = Math.min(K_BLOCK_BWD, kEnd - j0);
+                for (int j0 = 0; j0 < kEnd; j0 += K_BLOCK) {
+                    int nk = Math.min(K_BLOCK, kEnd - j0);
                     int kRow = c.kv().row(bi, kvh, j0), vRow = c.vv().row(bi, kvh, j0);
                     scores(c, bi, kvh, i0, j0, nk, qt, qPad, st);
                     kn.expSubRows(st, 0, qPad, nk, qPad, lseL, 0, null, 0);                       // P^T
-                    for (int r = 0; r < nk; r++) System.arraycopy(delta, 0, dpt, r * qPad, qPad);
-                    kn.gemmNN(nk, qPad, dv, c.v(), vRow, c.vv().st(), gt, 0, qPad, dpt, 0, qPad);  // scale (dP - delta)^T
-                    kn.mulInPlace(st, 0, dpt, 0, nk * qPad);                                       // scale dS^T
-                    kn.gemmNN(nk, dv, nq, st, 0, qPad, gr.go(), gRow, gr.gv().st(), gr.dv(), gr.dvv().row(bi, kvh, j0), gr.dvv().st());
-                    kn.gemmNN(nk, d, nq, dpt, 0, qPad, c.q(), qRow, c.qv().st(), gr.dk(), gr.dkv().row(bi, kvh, j0), gr.dkv().st());
-                    kn.gemmTN(nq, d, nk, dpt, 0, qPad, c.k(), kRow, c.kv().st(), gr.dq(), gr.dqv().row(bi, hi, i0), gr.dqv().st());
+                    kn.gemmNN(nk, qPad, dv, c.v(), vRow, c.vv().st(), gt, 0, qPad, dpt, 0, qPad, false);  // scale dP^T
+                    kn.softmaxGradRows(st, 0, dpt, 0, qPad, nk, qPad, delta, 0);                          // scale dS^T
+                    kn.gemmNN(nk, dv, nq, st, 0, qPad, gr.go(), gRow, gr.gv().st(), gr.dv(), gr.dvv().row(bi, kvh, j0), gr.dvv().st(),
+                            true);
+                    kn.gemmNN(nk, d, nq, dpt, 0, qPad, c.q(), qRow, c.qv().st(), gr.dk(), gr.dkv().row(bi, kvh, j0), gr.dkv().st(), true);
+                    kn.gemmTN(nq, d, nk, dpt, 0, qPad, c.k(), kRow, c.kv().st(), gr.dq(), gr.dqv().row(bi, hi, i0), gr.dqv().st(), true);
                 }
             }
         }

@@ -21,25 +21,27 @@ final class ScalarAttentionKernels implements AttentionKernels {
     }
 
     @Override
-    public void gemmTN(int m, int n, int kc, float[] a, int ao, int as, float[] b, int bo, int bs, float[] c, int co, int ldc) {
+    public void gemmTN(int m, int n, int kc, float[] a, int ao, int as, float[] b, int bo, int bs, float[] c, int co, int ldc,
+                       boolean accumulate) {
         for (int r = 0; r < m; r++) {
             int ci = co + r * ldc;
             for (int j = 0; j < n; j++) {
                 float s = 0;
                 for (int p = 0; p < kc; p++) s += a[ao + p * as + r] * b[bo + p * bs + j];
-                c[ci + j] += s;
+                c[ci + j] = accumulate ? c[ci + j] + s : s;
             }
         }
     }
 
     @Override
-    public void gemmNN(int m, int n, int kc, float[] a, int ao, int lda, float[] b, int bo, int bs, float[] c, int co, int ldc) {
+    public void gemmNN(int m, int n, int kc, float[] a, int ao, int lda, float[] b, int bo, int bs, float[] c, int co, int ldc,
+                       boolean accumulate) {
         for (int r = 0; r < m; r++) {
             int ci = co + r * ldc, ai = ao + r * lda;
             for (int j = 0; j < n; j++) {
                 float s = 0;
                 for (int p = 0; p < kc; p++) s += a[ai + p] * b[bo + p * bs + j];
-                c[ci + j] += s;
+                c[ci + j] = accumulate ? c[ci + j] + s : s;
             }
         }
     }
@@ -74,8 +76,10 @@ final class ScalarAttentionKernels implements AttentionKernels {
     }
 
     @Override
-    public void mulInPlace(float[] p, int po, float[] d, int dOff, int n) {
-        for (int i = 0; i < n; i++) d[dOff + i] *= p[po + i];
+    public void softmaxGradRows(float[] p, int po, float[] d, int dOff, int ld, int rows, int n, float[] delta, int deltaOff) {
+        for (int r = 0; r < rows; r++) {
+            for (int i = 0; i < n; i++) d[dOff + r * ld + i] = p[po + r * ld + i] * (d[dOff + r * ld + i] - delta[deltaOff + i]);
+        }
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.tessera.tensor.cpu.simd;
 import dev.tessera.tensor.cpu.AttentionKernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -15,7 +16,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>The softmax operations work columnwise on blocks stored by rows (one lane per query), so they need
  * no horizontal reductions: running maxima and sums add rows in order, lane by lane. exp is
- * {@link VectorMath#exp} (deterministic bits), so every result is a fixed function of the inputs.
+ * {@link #expNonPositive}, plain lane arithmetic (deterministic bits), so every result is a fixed
+ * function of the inputs.
  */
 public final class VectorAttentionKernels implements AttentionKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512
@@ -42,34 +44,36 @@ public final class VectorAttentionKernels implements AttentionKernels {
     // ------------------------------------------------------------------ block products
 
     @Override
-    public void gemmTN(int m, int n, int kc, float[] a, int ao, int as, float[] b, int bo, int bs, float[] c, int co, int ldc) {
+    public void gemmTN(int m, int n, int kc, float[] a, int ao, int as, float[] b, int bo, int bs, float[] c, int co, int ldc,
+                       boolean accumulate) {
         int nFull = n - n % NR, mFull = m - m % MR;
         for (int j = 0; j < nFull; j += NR) {
             for (int r = 0; r < mFull; r += MR) {
-                if (WIDE) tileTN8(kc, a, ao + r, as, b, bo + j, bs, c, co + r * ldc + j, ldc);
-                else tileTN4(kc, a, ao + r, as, b, bo + j, bs, c, co + r * ldc + j, ldc);
+                if (WIDE) tileTN8(kc, a, ao + r, as, b, bo + j, bs, c, co + r * ldc + j, ldc, accumulate);
+                else tileTN4(kc, a, ao + r, as, b, bo + j, bs, c, co + r * ldc + j, ldc, accumulate);
             }
-            for (int r = mFull; r < m; r++) rowTN(kc, a, ao + r, as, b, bo + j, bs, c, co + r * ldc + j, ALL, ALL);
+            for (int r = mFull; r < m; r++) rowTN(kc, a, ao + r, as, b, bo + j, bs, c, co + r * ldc + j, ALL, ALL, accumulate);
         }
         if (nFull < n) {
             VectorMask<Float> m0 = S.indexInRange(0, n - nFull), m1 = S.indexInRange(L, n - nFull);
-            for (int r = 0; r < m; r++) rowTN(kc, a, ao + r, as, b, bo + nFull, bs, c, co + r * ldc + nFull, m0, m1);
+            for (int r = 0; r < m; r++) rowTN(kc, a, ao + r, as, b, bo + nFull, bs, c, co + r * ldc + nFull, m0, m1, accumulate);
         }
     }
 
     @Override
-    public void gemmNN(int m, int n, int kc, float[] a, int ao, int lda, float[] b, int bo, int bs, float[] c, int co, int ldc) {
+    public void gemmNN(int m, int n, int kc, float[] a, int ao, int lda, float[] b, int bo, int bs, float[] c, int co, int ldc,
+                       boolean accumulate) {
         int nFull = n - n % NR, mFull = m - m % MR;
         for (int j = 0; j < nFull; j += NR) {
             for (int r = 0; r < mFull; r += MR) {
-                if (WIDE) tileNN8(kc, a, ao + r * lda, lda, b, bo + j, bs, c, co + r * ldc + j, ldc);
-                else tileNN4(kc, a, ao + r * lda, lda, b, bo + j, bs, c, co + r * ldc + j, ldc);
+                if (WIDE) tileNN8(kc, a, ao + r * lda, lda, b, bo + j, bs, c, co + r * ldc + j, ldc, accumulate);
+                else tileNN4(kc, a, ao + r * lda, lda, b, bo + j, bs, c, co + r * ldc + j, ldc, accumulate);
             }
-            for (int r = mFull; r < m; r++) rowTN(kc, a, ao + r * lda, 1, b, bo + j, bs, c, co + r * ldc + j, ALL, ALL);
+            for (int r = mFull; r < m; r++) rowTN(kc, a, ao + r * lda, 1, b, bo + j, bs, c, co + r * ldc + j, ALL, ALL, accumulate);
         }
         if (nFull < n) {
             VectorMask<Float> m0 = S.indexInRange(0, n - nFull), m1 = S.indexInRange(L, n - nFull);
-            for (int r = 0; r < m; r++) rowTN(kc, a, ao + r * lda, 1, b, bo + nFull, bs, c, co + r * ldc + nFull, m0, m1);
+            for (int r = 0; r < m; r++) rowTN(kc, a, ao + r * lda, 1, b, bo + nFull, bs, c, co + r * ldc + nFull, m0, m1, accumulate);
         }
     }
 
@@ -78,23 +82,28 @@ public final class VectorAttentionKernels implements AttentionKernels {
      * Serves the edge rows of both layouts (an A row stored by rows is a = 1 stride walk).
      */
     private static void rowTN(int kc, float[] a, int ai, int as, float[] b, int bi, int bs, float[] c, int ci,
-                              VectorMask<Float> m0, VectorMask<Float> m1) {
+                              VectorMask<Float> m0, VectorMask<Float> m1, boolean acc) {
         FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
         for (int p = 0; p < kc; p++, ai += as, bi += bs) {
             FloatVector x = FloatVector.broadcast(S, a[ai]);
             c0 = x.fma(FloatVector.fromArray(S, b, bi, m0), c0);
             c1 = x.fma(FloatVector.fromArray(S, b, bi + L, m1), c1);
         }
-        FloatVector.fromArray(S, c, ci, m0).add(c0).intoArray(c, ci, m0);
-        FloatVector.fromArray(S, c, ci + L, m1).add(c1).intoArray(c, ci + L, m1);
+        if (acc) {
+            c0 = FloatVector.fromArray(S, c, ci, m0).add(c0);
+            c1 = FloatVector.fromArray(S, c, ci + L, m1).add(c1);
+        }
+        c0.intoArray(c, ci, m0);
+        c1.intoArray(c, ci + L, m1);
     }
 
-    private static void add(FloatVector acc, float[] c, int off) {
-        FloatVector.fromArray(S, c, off).add(acc).intoArray(c, off);
+    /** Stores a tile vector into C, added to C's old value when {@code acc}. */
+    private static void put(FloatVector v, float[] c, int off, boolean acc) {
+        (acc ? FloatVector.fromArray(S, c, off).add(v) : v).intoArray(c, off);
     }
 
     /** 8 x 2-vector tile of A^T B, A(p, r) = a[ai + p*as + r]. */
-    private static void tileTN8(int kc, float[] a, int ai, int as, float[] b, int bi, int bs, float[] c, int ci, int ldc) {
+    private static void tileTN8(int kc, float[] a, int ai, int as, float[] b, int bi, int bs, float[] c, int ci, int ldc, boolean acc) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
         FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S), c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
@@ -118,18 +127,18 @@ public final class VectorAttentionKernels implements AttentionKernels {
             x = FloatVector.broadcast(S, a[ai + 7]);
             c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
         }
-        add(c00, c, ci); add(c01, c, ci + L); ci += ldc;
-        add(c10, c, ci); add(c11, c, ci + L); ci += ldc;
-        add(c20, c, ci); add(c21, c, ci + L); ci += ldc;
-        add(c30, c, ci); add(c31, c, ci + L); ci += ldc;
-        add(c40, c, ci); add(c41, c, ci + L); ci += ldc;
-        add(c50, c, ci); add(c51, c, ci + L); ci += ldc;
-        add(c60, c, ci); add(c61, c, ci + L); ci += ldc;
-        add(c70, c, ci); add(c71, c, ci + L);
+        put(c00, c, ci, acc); put(c01, c, ci + L, acc); ci += ldc;
+        put(c10, c, ci, acc); put(c11, c, ci + L, acc); ci += ldc;
+        put(c20, c, ci, acc); put(c21, c, ci + L, acc); ci += ldc;
+        put(c30, c, ci, acc); put(c31, c, ci + L, acc); ci += ldc;
+        put(c40, c, ci, acc); put(c41, c, ci + L, acc); ci += ldc;
+        put(c50, c, ci, acc); put(c51, c, ci + L, acc); ci += ldc;
+        put(c60, c, ci, acc); put(c61, c, ci + L, acc); ci += ldc;
+        put(c70, c, ci, acc); put(c71, c, ci + L, acc);
     }
 
     /** 8 x 2-vector tile of A B, A(r, p) = a[ai + r*lda + p]. */
-    private static void tileNN8(int kc, float[] a, int ai, int lda, float[] b, int bi, int bs, float[] c, int ci, int ldc) {
+    private static void tileNN8(int kc, float[] a, int ai, int lda, float[] b, int bi, int bs, float[] c, int ci, int ldc, boolean acc) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
         FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S), c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
@@ -156,18 +165,18 @@ public final class VectorAttentionKernels implements AttentionKernels {
             x = FloatVector.broadcast(S, a[q + lda]);
             c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
         }
-        add(c00, c, ci); add(c01, c, ci + L); ci += ldc;
-        add(c10, c, ci); add(c11, c, ci + L); ci += ldc;
-        add(c20, c, ci); add(c21, c, ci + L); ci += ldc;
-        add(c30, c, ci); add(c31, c, ci + L); ci += ldc;
-        add(c40, c, ci); add(c41, c, ci + L); ci += ldc;
-        add(c50, c, ci); add(c51, c, ci + L); ci += ldc;
-        add(c60, c, ci); add(c61, c, ci + L); ci += ldc;
-        add(c70, c, ci); add(c71, c, ci + L);
+        put(c00, c, ci, acc); put(c01, c, ci + L, acc); ci += ldc;
+        put(c10, c, ci, acc); put(c11, c, ci + L, acc); ci += ldc;
+        put(c20, c, ci, acc); put(c21, c, ci + L, acc); ci += ldc;
+        put(c30, c, ci, acc); put(c31, c, ci + L, acc); ci += ldc;
+        put(c40, c, ci, acc); put(c41, c, ci + L, acc); ci += ldc;
+        put(c50, c, ci, acc); put(c51, c, ci + L, acc); ci += ldc;
+        put(c60, c, ci, acc); put(c61, c, ci + L, acc); ci += ldc;
+        put(c70, c, ci, acc); put(c71, c, ci + L, acc);
     }
 
     /** 4 x 2-vector tile of A^T B (narrow vectors: 8 accumulators). */
-    private static void tileTN4(int kc, float[] a, int ai, int as, float[] b, int bi, int bs, float[] c, int ci, int ldc) {
+    private static void tileTN4(int kc, float[] a, int ai, int as, float[] b, int bi, int bs, float[] c, int ci, int ldc, boolean acc) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
         for (int p = 0; p < kc; p++, ai += as, bi += bs) {
@@ -181,14 +190,14 @@ public final class VectorAttentionKernels implements AttentionKernels {
             x = FloatVector.broadcast(S, a[ai + 3]);
             c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
         }
-        add(c00, c, ci); add(c01, c, ci + L); ci += ldc;
-        add(c10, c, ci); add(c11, c, ci + L); ci += ldc;
-        add(c20, c, ci); add(c21, c, ci + L); ci += ldc;
-        add(c30, c, ci); add(c31, c, ci + L);
+        put(c00, c, ci, acc); put(c01, c, ci + L, acc); ci += ldc;
+        put(c10, c, ci, acc); put(c11, c, ci + L, acc); ci += ldc;
+        put(c20, c, ci, acc); put(c21, c, ci + L, acc); ci += ldc;
+        put(c30, c, ci, acc); put(c31, c, ci + L, acc);
     }
 
     /** 4 x 2-vector tile of A B (narrow vectors). */
-    private static void tileNN4(int kc, float[] a, int ai, int lda, float[] b, int bi, int bs, float[] c, int ci, int ldc) {
+    private static void tileNN4(int kc, float[] a, int ai, int lda, float[] b, int bi, int bs, float[] c, int ci, int ldc, boolean acc) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
         for (int p = ai, end = ai + kc; p < end; p++, bi += bs) {
@@ -203,10 +212,10 @@ public final class VectorAttentionKernels implements AttentionKernels {
             x = FloatVector.broadcast(S, a[q + lda]);
             c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
         }
-        add(c00, c, ci); add(c01, c, ci + L); ci += ldc;
-        add(c10, c, ci); add(c11, c, ci + L); ci += ldc;
-        add(c20, c, ci); add(c21, c, ci + L); ci += ldc;
-        add(c30, c, ci); add(c31, c, ci + L);
+        put(c00, c, ci, acc); put(c01, c, ci + L, acc); ci += ldc;
+        put(c10, c, ci, acc); put(c11, c, ci + L, acc); ci += ldc;
+        put(c20, c, ci, acc); put(c21, c, ci + L, acc); ci += ldc;
+        put(c30, c, ci, acc); put(c31, c, ci + L, acc);
     }
 
     // ------------------------------------------------------------------ row operations
@@ -242,7 +251,7 @@ public final class VectorAttentionKernels implements AttentionKernels {
             FloatVector mv = FloatVector.fromArray(S, m, mo + i);
             FloatVector acc = sum == null ? FloatVector.zero(S) : FloatVector.fromArray(S, sum, sumo + i);
             for (int r = 0, si = so + i; r < rows; r++, si += lds) {
-                FloatVector e = VectorMath.exp(FloatVector.fromArray(S, s, si).sub(mv));
+                FloatVector e = expNonPositive(FloatVector.fromArray(S, s, si).sub(mv));
                 e.intoArray(s, si);
                 acc = acc.add(e);
             }
@@ -253,7 +262,7 @@ public final class VectorAttentionKernels implements AttentionKernels {
             FloatVector mv = FloatVector.fromArray(S, m, mo + i, k);
             FloatVector acc = sum == null ? FloatVector.zero(S) : FloatVector.fromArray(S, sum, sumo + i, k);
             for (int r = 0, si = so + i; r < rows; r++, si += lds) {
-                FloatVector e = VectorMath.exp(FloatVector.fromArray(S, s, si, k).sub(mv));
+                FloatVector e = expNonPositive(FloatVector.fromArray(S, s, si, k).sub(mv));
                 e.intoArray(s, si, k);
                 acc = acc.add(e);
             }
@@ -266,6 +275,39 @@ public final class VectorAttentionKernels implements AttentionKernels {
      * destination row is written whole and contiguous (a scalar transpose writes one element per cache
      * line and was a tenth of the attention time).
      */
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    /** 1.5 * 2^23: adding it rounds a float of magnitude below 2^22 to an integer held in the low mantissa bits. */
+    private static final float ROUND = 12582912f;
+    /** Below this exp(x) is under the smallest normal float; the softmax takes it as 0. */
+    private static final float EXP_FLOOR = -87.33f;
+
+    /**
+     * exp(x) for the softmax arguments {@code x = s - max} (at most a rounding error above 0, or -infinity):
+     * Cephes' degree-6 polynomial on [-ln2/2, ln2/2] as in {@link VectorMath#exp} (about 2 ulp), with the
+     * rounding and the 2^n scale done in one step each because the result is never above 1. Arguments
+     * below {@link #EXP_FLOOR} (where exp is subnormal) and -infinity give 0; NaN propagates. About half the
+     * operations of the general function, which matters because every score is exponentiated once in the
+     * forward and again in the backward.
+     */
+    static FloatVector expNonPositive(FloatVector v) {
+        FloatVector x = v.max(EXP_FLOOR).min(1f);
+        FloatVector t = x.fma(LOG2E, ROUND);
+        FloatVector n = t.sub(ROUND);
+        FloatVector r = n.fma(x.broadcast(-LN2_HI), x);
+        r = n.fma(x.broadcast(-LN2_LO), r);
+        FloatVector p = r.fma(1.9875691500e-4f, 1.3981999507e-3f);
+        p = p.fma(r, r.broadcast(8.3334519073e-3f));
+        p = p.fma(r, r.broadcast(4.1665795894e-2f));
+        p = p.fma(r, r.broadcast(1.6666665459e-1f));
+        p = p.fma(r, r.broadcast(5.0000001201e-1f));
+        FloatVector y = p.mul(r).fma(r, r).add(1f);
+        // t's low mantissa bits hold n (two's complement): n + 127 shifted into the exponent field is 2^n
+        FloatVector scale = t.reinterpretAsInts().add(127 - 0x4B400000).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return y.mul(scale).blend(0f, v.compare(VectorOperators.LT, EXP_FLOOR));
+    }
+
     @Override
     public void packTransposed(float[] src, int row, int rowStride, int n, int d, float s, float[] dst, int ld) {
         int[] map = new int[L];
@@ -290,10 +332,20 @@ public final class VectorAttentionKernels implements AttentionKernels {
     }
 
     @Override
-    public void mulInPlace(float[] p, int po, float[] d, int dOff, int n) {
-        int i = 0, ub = S.loopBound(n);
-        for (; i < ub; i += L) FloatVector.fromArray(S, d, dOff + i).mul(FloatVector.fromArray(S, p, po + i)).intoArray(d, dOff + i);
-        for (; i < n; i++) d[dOff + i] *= p[po + i];
+    public void softmaxGradRows(float[] p, int po, float[] d, int dOff, int ld, int rows, int n, float[] delta, int deltaOff) {
+        for (int i = 0; i < n; i += L) {
+            VectorMask<Float> k = S.indexInRange(i, n);
+            boolean full = i + L <= n;
+            FloatVector dl = full ? FloatVector.fromArray(S, delta, deltaOff + i) : FloatVector.fromArray(S, delta, deltaOff + i, k);
+            for (int r = 0; r < rows; r++) {
+                int pi = po + r * ld + i, di = dOff + r * ld + i;
+                if (full) {
+                    FloatVector.fromArray(S, p, pi).mul(FloatVector.fromArray(S, d, di).sub(dl)).intoArray(d, di);
+                } else {
+                    FloatVector.fromArray(S, p, pi, k).mul(FloatVector.fromArray(S, d, di, k).sub(dl)).intoArray(d, di, k);
+                }
+            }
+        }
     }
 
     @Override
