@@ -224,7 +224,8 @@ final class ElementwiseRules {
     static Variable elu(Variable a) {
         Tensor x = a.value();
         Tensor out = x.elu();
-        return Variable.record("elu", out, g -> new Tensor[] {Tensor.where(x.gt(0.0), g, g.mul(out.add(1.0)))}, a);
+        // d elu / dx = 1 above 0 and exp(x) = out + 1 below, i.e. min(out + 1, 1): two vector passes, no mask
+        return Variable.record("elu", out, g -> new Tensor[] {g.mul(out.add(1.0).minimum(1.0))}, a);
     }
 
     /** SiLU x s(x): derivative s (1 + x (1 - s)). */

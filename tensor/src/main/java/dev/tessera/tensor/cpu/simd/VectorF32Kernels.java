@@ -431,7 +431,15 @@ public final class VectorF32Kernels implements F32Kernels {
                 }
             }
             case ELU -> {
-                for (; i < len; i++) out[oo + i] = (float) op.apply(x[xo + i]);
+                for (; i < ub; i += L) {
+                    var v = FloatVector.fromArray(S, x, xo + i);
+                    VectorMath.elu(v).intoArray(out, oo + i);
+                }
+                if (i < len) {
+                    var m = S.indexInRange(i, len);
+                    var v = FloatVector.fromArray(S, x, xo + i, m);
+                    VectorMath.elu(v).intoArray(out, oo + i, m);
+                }
             }
             case SILU -> {
                 for (; i < ub; i += L) {
