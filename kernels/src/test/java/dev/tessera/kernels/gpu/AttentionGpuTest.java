@@ -11,7 +11,6 @@ import dev.tessera.kernels.CudaBackend;
 import dev.tessera.kernels.ops.Attention;
 import dev.tessera.kernels.ops.MatmulPrecision;
 import dev.tessera.nn.attention.AttentionMask;
-import dev.tessera.nn.attention.FusedAttention;
 import dev.tessera.nn.attention.Sdpa;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Rng;
@@ -63,7 +62,8 @@ class AttentionGpuTest {
         Variable qv = Variable.leaf(q.to(DType.F64)), kv = Variable.leaf(k.to(DType.F64)), vv = Variable.leaf(v.to(DType.F64));
         Variable o = Sdpa.composite(qv, kv, vv, pad, c.causal, c.offset, scale, 0, null);
         o.mul(Variable.constant(gOut.to(DType.F64))).sum().backward();
-        Tensor lseRef = FusedAttention.forward(q.to(DType.F64), k.to(DType.F64), v.to(DType.F64), pad, c.causal, scale, c.offset).lse();
+        Tensor lseRef = dev.tessera.tensor.Attention.composite(q.to(DType.F64), k.to(DType.F64), v.to(DType.F64), pad, c.causal, c.offset,
+                scale).lse();
 
         Tensor gq = q.to(CUDA), gk = k.to(CUDA), gv = v.to(CUDA), gg = gOut.to(CUDA), gp = pad == null ? null : pad.to(CUDA);
         Attention.Result res = be.attentionKernels().forward(gq, gk, gv, gp, c.causal, scale, c.offset);
@@ -124,6 +124,28 @@ class AttentionGpuTest {
         assertEquals(MatmulPrecision.TF32, MatmulPrecision.parse("--precision", " tf32"));
         var e = assertThrows(IllegalArgumentException.class, () -> MatmulPrecision.parse("--precision", "fp8"));
         assertEquals("--precision: expected f32, tf32 or bf16, got 'fp8'", e.getMessage());
+    }
+
+    @Test
+    void theBackendSpiOpRunsTheKernelsAndMatchesTheCpuBackend() {
+        Rng r = new Rng(GpuFixture.seed("attention SPI"));
+        int[] lengths = {40, 23};
+        Tensor pad = AttentionMask.keyPadding(lengths, 40);
+        for (DType dt : new DType[] {DType.F32, DType.F64}) {
+            Tensor q = Tensor.randn(r, DType.F32, 2, 4, 33, 16).to(dt), k = Tensor.randn(r, DType.F32, 2, 2, 40, 16).to(dt);
+            Tensor v = Tensor.randn(r, DType.F32, 2, 2, 40, 24).to(dt), g = Tensor.randn(r, DType.F32, 2, 4, 33, 24).to(dt);
+            var cpu = dev.tessera.tensor.Attention.forward(q, k, v, pad, true, 7, 0.25);
+            var cpuGrads = dev.tessera.tensor.Attention.backward(q, k, v, cpu.out(), cpu.lse(), g, pad, true, 7, 0.25);
+            Tensor gq = q.to(CUDA), gk = k.to(CUDA), gv = v.to(CUDA);
+            var gpu = dev.tessera.tensor.Attention.forward(gq, gk, gv, pad.to(CUDA), true, 7, 0.25);
+            var gpuGrads = dev.tessera.tensor.Attention.backward(gq, gk, gv, gpu.out(), gpu.lse(), g.to(CUDA), pad.to(CUDA), true, 7, 0.25);
+            double tol = GpuFixture.tol(dt) == 1e-12 ? 1e-10 : GpuFixture.F32;   // F64 runs the composite on the device
+            closeReport("SPI attention out " + dt, cpu.out(), gpu.out().contiguous(), tol);
+            closeReport("SPI attention lse " + dt, cpu.lse(), gpu.lse().contiguous(), tol);
+            closeReport("SPI attention dq " + dt, cpuGrads.dq(), gpuGrads.dq().contiguous(), tol);
+            closeReport("SPI attention dk " + dt, cpuGrads.dk(), gpuGrads.dk().contiguous(), tol);
+            closeReport("SPI attention dv " + dt, cpuGrads.dv(), gpuGrads.dv().contiguous(), tol);
+        }
     }
 
     @Test
