@@ -374,6 +374,15 @@ public final class CudaBackend implements Backend {
         return fused.crossEntropy(logits, targets, ignoreIndex, labelSmoothing);
     }
 
+    /**
+     * Cross-entropy loss and its logits gradient in one pass (optionally overwriting the logits);
+     * see {@link Fused#crossEntropyWithGrad}.
+     */
+    public Tensor[] crossEntropyWithGrad(Tensor logits, Tensor targets, int ignoreIndex, double labelSmoothing, Tensor gLoss,
+                                         double gScale, boolean inPlace) {
+        return fused.crossEntropyWithGrad(logits, targets, ignoreIndex, labelSmoothing, gLoss, gScale, inPlace);
+    }
+
     @Override
     public Tensor crossEntropyBackward(Tensor logProbs, Tensor targets, Tensor gLoss, int ignoreIndex, double labelSmoothing) {
         return fused.crossEntropyBackward(logProbs, targets, gLoss, ignoreIndex, labelSmoothing);

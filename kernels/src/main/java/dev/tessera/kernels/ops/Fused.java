@@ -193,6 +193,40 @@ public final class Fused {
         return dx.to(logProbs.dtype());
     }
 
+    /**
+     * Cross-entropy forward and backward in one pass over F32 logits [N, C] (no log-probabilities
+     * kept): {loss [N], dlogits [N, C]} with dlogits = gLoss[r] (softmax - (1 - ls) onehot - ls / C),
+     * as {@link #crossEntropy} followed by {@link #crossEntropyBackward}. {@code gLoss} [N] may be null
+     * for a constant {@code gScale} (1 / N for a mean loss). With {@code inPlace} the gradient overwrites
+     * the logits (which must then be contiguous), saving a logits-sized buffer.
+     */
+    public Tensor[] crossEntropyWithGrad(Tensor logits, Tensor targets, int ignoreIndex, double ls, Tensor gLoss, double gScale,
+                                         boolean inPlace) {
+        checkTargets("crossEntropyWithGrad", logits, targets, ignoreIndex);
+        if (logits.dtype() != DType.F32) {
+            throw new IllegalArgumentException("crossEntropyWithGrad: logits must be F32, got " + logits.dtype());
+        }
+        int rows = logits.dim(0), c = logits.dim(1);
+        if (gLoss != null && gLoss.numel() != rows) {
+            throw new IllegalArgumentException("crossEntropyWithGrad: gLoss must have " + rows + " elements, got " + Shape.str(gLoss.shape()));
+        }
+        if (inPlace && !logits.isContiguous()) {
+            throw new IllegalArgumentException("crossEntropyWithGrad: in place needs contiguous logits, got strides "
+                    + Arrays.toString(logits.strides()));
+        }
+        Tensor x = logits.contiguous(), tc = targets.contiguous();
+        Tensor gl = gLoss == null ? null : gLoss.to(DType.F32).contiguous();
+        Tensor loss = g.alloc(DType.F32, new int[] {rows});
+        Tensor dx = inPlace ? x : g.alloc(DType.F32, new int[] {rows, c});
+        if (rows > 0 && c > 0) {
+            g.launchGrid(M, "xent_fused_f32", rows, 1, Gpu.rowBlock(c), 0, (a, k) -> k.i32(c).ptr(Gpu.ptr(x)).ptr(Gpu.ptr(tc))
+                    .i32(ignoreIndex).f64(ls).ptr(gl == null ? 0 : Gpu.ptr(gl)).f32((float) gScale).ptr(Gpu.ptr(loss)).ptr(Gpu.ptr(dx)));
+        } else if (rows > 0) {
+            g.dev().fill8(Gpu.ptr(loss), (byte) 0, 4L * rows);
+        }
+        return new Tensor[] {loss, dx};
+    }
+
     // ------------------------------------------------------------------ AdamW
 
     /** One AdamW step in place (the CPU's formula and float rounding). */

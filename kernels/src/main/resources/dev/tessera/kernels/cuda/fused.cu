@@ -273,3 +273,39 @@ extern "C" __global__ void adamw_multi_f32(const u64* ptrs, const i64* sizes, co
         p[i] = __fsub_rn(__fmul_rn(p[i], decay), __fdiv_rn(__fmul_rn(stepSize, mi), denom));
     }
 }
+
+// ---------------------------------------------------------------- fused cross-entropy forward + backward
+// One pass per row (llm.c's fused classifier): row max, sum of exponentials (and the row sum for label
+// smoothing) in double, then loss[r] = (1 - ls) (lse - x[t]) + ls (lse - mean(x)) and
+// dx = g[r] (softmax - (1 - ls) onehot(t) - ls / c); ignored rows get loss 0 and dx 0. g is the per-row
+// loss gradient (null: the constant gScale, e.g. 1 / rows for a mean). dx may alias x: every read of a
+// row happens before the block's first write (the reductions end in barriers).
+extern "C" __global__ void xent_fused_f32(int c, const float* x, const int* targets, int ignore, double ls, const float* g, float gScale,
+                                          float* loss, float* dx) {
+    __shared__ double scratch[32];
+    const i64 r = blockIdx.x;
+    const float* xr = x + r * c;
+    float* dr = dx + r * c;
+    const int t = targets[r];
+    double m = -D_INF;
+    for (int j = threadIdx.x; j < c; j += blockDim.x) m = nan_max(m, (double)xr[j]);
+    m = block_max(m, scratch);
+    double s = 0, sx = 0;
+    for (int j = threadIdx.x; j < c; j += blockDim.x) {
+        s += exp((double)xr[j] - m);
+        sx += (double)xr[j];
+    }
+    s = block_sum(s, scratch);
+    if (ls != 0) sx = block_sum(sx, scratch);
+    const double lse = m + log(s);
+    const float xt = t == ignore ? 0.0f : xr[t];
+    __syncthreads();   // x[t] is read before any thread overwrites the row
+    const bool ignored = t == ignore;
+    const float gi = ignored ? 0.0f : (g ? g[r] : gScale);
+    const float fu = (float)(ls / c), ft = (float)(1 - ls);
+    for (int j = threadIdx.x; j < c; j += blockDim.x) {
+        const float p = (float)exp((double)xr[j] - lse);
+        dr[j] = ignored ? 0.0f : (p - (j == t ? ft : 0.0f) - fu) * gi;
+    }
+    if (threadIdx.x == 0) loss[r] = ignored ? 0.0f : (float)((1 - ls) * (lse - xt) + ls * (lse - sx / c));
+}
