@@ -88,9 +88,17 @@ run() {
       | tee "$results/gemm-gpu.log"
   "$java" -Dtessera.kernel.cache=/tmp/tessera-kernels -cp "$BUNDLE/benchmarks.jar" dev.tessera.bench.ElementwiseGpuBench 2>&1 \
       | tee "$results/elementwise-gpu.log"
+  # issue 11: fused attention, the sparse MoE layer, the m-height training step
+  for b in AttentionGpuBench MoeGpuBench MHeightGpuTrainBench; do
+    "$java" -Dtessera.kernel.cache=/tmp/tessera-kernels -cp "$BUNDLE/benchmarks.jar" dev.tessera.bench.$b 2>&1 \
+        | tee "$results/$b.log"
+  done
   if python3 -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null; then
     python3 "$ROOT/bench/peers/gemm_gpu.py" 2>&1 | tee "$results/gemm-torch.log"
     python3 "$ROOT/bench/peers/elementwise_gpu.py" 2>&1 | tee "$results/elementwise-torch.log"
+    python3 "$ROOT/bench/peers/attention_gpu.py" 2>&1 | tee "$results/attention-torch.log"
+    python3 "$ROOT/bench/peers/moe_gpu.py" 2>&1 | tee "$results/moe-torch.log"
+    python3 "$ROOT/bench/peers/mheight_gpu.py" 2>&1 | tee "$results/mheight-torch.log"
   else
     echo "PyTorch with CUDA not available: peers skipped" | tee "$results/peers-skipped.log"
   fi
