@@ -93,7 +93,7 @@ extern "C" __global__ void moe_scan(int chunks, int E, const int* counts, int* o
 extern "C" __global__ void moe_place(int T, int k, int E, int cap, const int* choice, const int* offsets, int* slotOf,
                                      int* slotToken, int* slotAssign) {
     DYN_SMEM(int, warpCount);   // [MOE_CHUNK / 32][E]
-    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, warps = MOE_CHUNK / 32;
+    const int warp = threadIdx.x >> 5, warps = MOE_CHUNK / 32;
     for (int i = threadIdx.x; i < warps * E; i += blockDim.x) warpCount[i] = 0;
     __syncthreads();
     const i64 p = (i64)blockIdx.x * MOE_CHUNK + threadIdx.x, n = (i64)T * k;

@@ -109,6 +109,11 @@ class KernelCompileTest {
 
         StringBuilder report = new StringBuilder(String.format("%-24s %6s %6s %6s %6s%n", "kernel", "arch", "regs", "stack", "spill"));
         List<String> problems = new ArrayList<>();
+        for (var log : logs.entrySet()) {
+            for (String line : log.getValue().split("\n")) {
+                if (line.contains("warning")) problems.add("nvcc " + log.getKey() + ": " + line.strip());
+            }
+        }
         for (var arch : List.of(Map.entry("sm_80", log80), Map.entry("sm_90", log90))) {
             Map<String, int[]> usage = parse(arch.getValue());
             assertEquals(entries, new TreeSet<>(usage.keySet()), arch.getKey() + ": ptxas must report every entry point");
