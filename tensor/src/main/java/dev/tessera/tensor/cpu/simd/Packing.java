@@ -41,6 +41,15 @@ final class Packing {
                         if (w < nr) Arrays.fill(dst, d + w, d + nr, 0f);
                     }
                 }
+            } else if (w == nr && nr % FS.length() == 0) {
+                // full panel of a transposed B: one gather per vector of columns writes each destination row
+                // whole (a scalar transpose writes one element per cache line)
+                int[] map = new int[FS.length()];
+                for (int i = 0; i < map.length; i++) map[i] = i * ldb;
+                for (int v = 0; v < nr; v += FS.length()) {
+                    int src = bOff + (jc + jp + v) * ldb + pc;
+                    for (int p = 0, d = base + v; p < kc; p++, d += nr) FloatVector.fromArray(FS, b, src + p, map, 0).intoArray(dst, d);
+                }
             } else {
                 for (int j = 0; j < w; j++) {
                     int src = bOff + (jc + jp + j) * ldb + pc;
@@ -59,10 +68,20 @@ final class Packing {
      */
     public static void packA(boolean transA, float[] a, int aOff, int lda, int ic, int mc, int pc, int kc,
                              int mr, float[] dst, int dBase) {
+        int[] rowMap = null;
         for (int ir = 0; ir < mc; ir += mr) {
             int h = Math.min(mr, mc - ir);
             int base = dBase + (ir / mr) * kc * mr;
-            if (!transA) {
+            if (!transA && h == mr && mr <= FS.length() && dst.length >= base + kc * mr + FS.length()) {
+                // a full sliver: one gather of the mr rows per k step (spare lanes re-read rows 0..), stored whole;
+                // the spare lanes spill into the next step's slot, which that step overwrites
+                if (rowMap == null) {
+                    rowMap = new int[FS.length()];
+                    for (int i = 0; i < rowMap.length; i++) rowMap[i] = (i % mr) * lda;
+                }
+                int src0 = aOff + (ic + ir) * lda + pc;
+                for (int p = 0, d = base; p < kc; p++, d += mr) FloatVector.fromArray(FS, a, src0 + p, rowMap, 0).intoArray(dst, d);
+            } else if (!transA) {
                 // Walk k in short strips so the h source rows are each read sequentially while the
                 // destination is written contiguously.
                 int src0 = aOff + (ic + ir) * lda + pc;
@@ -76,6 +95,12 @@ final class Packing {
                 if (h < mr) {
                     for (int p = 0, d = base; p < kc; p++, d += mr) Arrays.fill(dst, d + h, d + mr, 0f);
                 }
+            } else if (h == mr && mr <= FS.length() && dst.length >= base + kc * mr + FS.length()
+                    && aOff + (pc + kc - 1) * lda + ic + ir + FS.length() <= a.length) {
+                // one vector move per k step instead of an arraycopy call for mr elements; the spare lanes
+                // spill into the next step's slot, which that step overwrites
+                int src = aOff + pc * lda + ic + ir;
+                for (int p = 0, d = base; p < kc; p++, d += mr, src += lda) FloatVector.fromArray(FS, a, src).intoArray(dst, d);
             } else {
                 int src = aOff + pc * lda + ic + ir;
                 for (int p = 0, d = base; p < kc; p++, d += mr, src += lda) {
