@@ -24,10 +24,13 @@ import org.openjdk.jmh.annotations.Warmup;
  * Attention layers as in the PyTorch peer's attention rows (../shared/peers/torch/moe_layer.py):
  * batch 16, seq 256, d_model 384, 6 heads of 64, non-causal, float32, including the q/k/v/out
  * projections. {@code kind}: "mha" (6 kv heads), "gqa" (2 kv heads), "linear" (phi = elu + 1);
- * {@code path}: "fused" or "composite" scaled dot-product attention (ignored for linear).
+ * {@code path}: "fused" (the default of {@code MultiHeadAttention}: the Backend's fused attention op,
+ * blocked online softmax, backward recomputed from the row log-sum-exp) or "composite" (batched GEMMs and
+ * a masked softmax, the oracle) scaled dot-product attention (ignored for linear).
  * Forward, and forward + backward of a fixed random upstream gradient.
  *
- * <p>Run: {@code java -jar bench/target/benchmarks.jar AttentionBench}
+ * <p>Run: {@code java -jar bench/target/benchmarks.jar AttentionBench} ({@code TESSERA_THREADS=1} for one
+ * thread; the PyTorch reference is {@code ../shared/peers/torch/moe_layer.py}).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
