@@ -185,7 +185,7 @@ public final class SparseMoE extends Module implements Layer {
         if (options.zLossCoef() > 0) aux = aux.add(BalanceLoss.zLoss(logits, options.zLossCoef()));
         lastAux = aux;
 
-        Variable sel = probs.gather(1, Tensor.of(choice, t, k));
+        Variable sel = probs.gather(1, onDeviceOf(x, Tensor.of(choice, t, k)));
         Variable gates = sel.div(sel.sumKeepDims(1)).reshape(t * k);
         if (gates.dtype() != x.dtype()) gates = gates.to(x.dtype());
         RoutingListener listener = routingListener;
@@ -205,6 +205,12 @@ public final class SparseMoE extends Module implements Layer {
         return combine(x, x2, plan, gates, t);
     }
 
+    /** Routing is planned on the host; its index tensors go to the device the activations live on. */
+    private static Tensor onDeviceOf(Variable x, Tensor hostIndex) {
+        var device = x.value().device();
+        return device.equals(hostIndex.device()) ? hostIndex : hostIndex.to(device);
+    }
+
     /** Gathers the kept rows into [E, C, d], runs the experts, and scatter-adds the gated results back. */
     private Variable combine(Variable x, Variable x2, Dispatch plan, Variable gates, int t) {
         int d = experts.dModel(), e = options.experts();
@@ -214,12 +220,12 @@ public final class SparseMoE extends Module implements Layer {
         // empty slots read token 0: their outputs are never combined, so their gradient is zero
         int[] slotToken = plan.slotToken().clone();
         for (int i = 0; i < slotToken.length; i++) if (slotToken[i] < 0) slotToken[i] = 0;
-        Variable buf = x2.indexSelect(0, Tensor.of(slotToken, slotToken.length)).reshape(e, c, d);
+        Variable buf = x2.indexSelect(0, onDeviceOf(x, Tensor.of(slotToken, slotToken.length))).reshape(e, c, d);
         Variable h = experts.forward(buf).reshape(e * c, d);
         int n = plan.keptSlot().length;
-        Variable hk = h.indexSelect(0, Tensor.of(plan.keptSlot(), n));
-        Variable wk = gates.indexSelect(0, Tensor.of(plan.keptChoice(), n)).unsqueeze(1);
-        Variable y = Variable.indexAdd(new int[] {t, d}, 0, Tensor.of(plan.keptToken(), n), hk.mul(wk));
+        Variable hk = h.indexSelect(0, onDeviceOf(x, Tensor.of(plan.keptSlot(), n)));
+        Variable wk = gates.indexSelect(0, onDeviceOf(x, Tensor.of(plan.keptChoice(), n))).unsqueeze(1);
+        Variable y = Variable.indexAdd(new int[] {t, d}, 0, onDeviceOf(x, Tensor.of(plan.keptToken(), n)), hk.mul(wk));
         return y.reshape(xs);
     }
 

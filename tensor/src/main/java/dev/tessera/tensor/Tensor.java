@@ -965,6 +965,7 @@ public final class Tensor {
     public Tensor gather(int dim, Tensor index) {
         int d = Shape.axis("gather", dim, shape.length);
         requireIndex("gather", index);
+        checkSameDevice("gather", index);
         if (index.rank() != rank()) {
             throw new IllegalArgumentException("gather: index rank " + index.rank() + " differs from input rank " + rank()
                     + " (index " + Shape.str(index.shape) + ", input " + Shape.str(shape) + ")");
@@ -982,6 +983,8 @@ public final class Tensor {
     public Tensor scatterAdd(int dim, Tensor index, Tensor src) {
         int d = Shape.axis("scatterAdd", dim, shape.length);
         requireIndex("scatterAdd", index);
+        checkSameDevice("scatterAdd", index);
+        checkSameDevice("scatterAdd", src);
         if (index.rank() != rank() || src.rank() != rank()) {
             throw new IllegalArgumentException("scatterAdd: index " + Shape.str(index.shape) + " and src " + Shape.str(src.shape)
                     + " must have the rank of the input " + Shape.str(shape));
@@ -999,6 +1002,7 @@ public final class Tensor {
     public Tensor indexSelect(int dim, Tensor index) {
         int d = Shape.axis("indexSelect", dim, shape.length);
         requireIndex("indexSelect", index);
+        checkSameDevice("indexSelect", index);
         if (index.rank() != 1) throw new IllegalArgumentException("indexSelect: index must be 1-d, got " + Shape.str(index.shape));
         return backend().indexSelect(this, d, index);
     }
@@ -1007,6 +1011,7 @@ public final class Tensor {
     public static Tensor indexAdd(int[] shape, int dim, Tensor index, Tensor src) {
         int d = Shape.axis("indexAdd", dim, shape.length);
         requireIndex("indexAdd", index);
+        src.checkSameDevice("indexAdd", index);
         if (index.rank() != 1 || src.rank() != shape.length || src.shape[d] != index.shape[0]) {
             throw new IllegalArgumentException("indexAdd: src " + Shape.str(src.shape) + " must have the rank of "
                     + Shape.str(shape) + " and index.length " + Shape.str(index.shape) + " entries along dimension " + d);
