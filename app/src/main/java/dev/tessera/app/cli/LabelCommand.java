@@ -1,5 +1,6 @@
 package dev.tessera.app.cli;
 
+import dev.tessera.tensor.io.AtomicFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -118,7 +119,7 @@ public final class LabelCommand implements Callable<Integer> {
         }
         Path dir = f.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + f.getFileName() + ".", ".tmp");
+        Path tmp = AtomicFiles.tempFile(dir, "." + f.getFileName() + ".", ".tmp");
         try {
             om.writeValue(tmp.toFile(), arr);
             try {

@@ -1,5 +1,6 @@
 package dev.tessera.app.expert;
 
+import dev.tessera.tensor.io.AtomicFiles;
 import dev.tessera.app.plot.Plots;
 import dev.tessera.moe.predict.PredictorTrainer;
 import dev.tessera.moe.predict.RoutingMetrics;
@@ -106,7 +107,7 @@ public final class PredictorReport {
         try {
             Path dir = file.toAbsolutePath().getParent();
             Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
+            Path tmp = AtomicFiles.tempFile(dir, "." + file.getFileName() + ".", ".tmp");
             try {
                 Files.writeString(tmp, text, StandardCharsets.UTF_8);
                 try {

@@ -1,5 +1,6 @@
 package dev.tessera.app.lm;
 
+import dev.tessera.tensor.io.AtomicFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -113,7 +114,7 @@ public final class CorpusLoader {
                 body = extractor.text(TarGz.read(in, MAX_ARCHIVE_BYTES));
             }
             Files.createDirectories(text.getParent());
-            Path tmp = Files.createTempFile(text.getParent(), ".tmp-" + name, ".txt");
+            Path tmp = AtomicFiles.tempFile(text.getParent(), ".tmp-" + name, ".txt");
             try {
                 Files.writeString(tmp, body, StandardCharsets.UTF_8);
                 Files.move(tmp, text, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

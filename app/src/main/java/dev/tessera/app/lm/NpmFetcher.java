@@ -1,5 +1,6 @@
 package dev.tessera.app.lm;
 
+import dev.tessera.tensor.io.AtomicFiles;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.PrintStream;
@@ -122,7 +123,7 @@ public final class NpmFetcher {
                 if (!matches(body, pkg.integrity())) {
                     throw new RetryableException("the download of " + pkg + " does not match its pinned integrity");
                 }
-                Path tmp = Files.createTempFile(target.getParent(), ".tmp-" + pkg.name(), ".tgz");
+                Path tmp = AtomicFiles.tempFile(target.getParent(), ".tmp-" + pkg.name(), ".tgz");
                 try {
                     Files.write(tmp, body);
                     Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

@@ -1,5 +1,6 @@
 package dev.tessera.app.score;
 
+import dev.tessera.tensor.io.AtomicFiles;
 import dev.tessera.app.plot.Plots;
 import dev.tessera.moe.binned.BinnedMoE;
 import dev.tessera.moe.binned.BinnedMoETrainer;
@@ -355,7 +356,7 @@ public final class ScoreMoeRecipe {
 
     private static void writeAtomically(Path file, String text) {
         try {
-            Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName() + ".", ".tmp");
+            Path tmp = AtomicFiles.tempFile(file.toAbsolutePath().getParent(), "." + file.getFileName() + ".", ".tmp");
             try {
                 Files.writeString(tmp, text, StandardCharsets.UTF_8);
                 try {

@@ -1,5 +1,6 @@
 package dev.tessera.app.score;
 
+import dev.tessera.tensor.io.AtomicFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -34,7 +35,7 @@ public final class Submission {
         try {
             Path dir = file.toAbsolutePath().getParent();
             if (dir != null) Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
+            Path tmp = AtomicFiles.tempFile(dir, "." + file.getFileName() + ".", ".tmp");
             try {
                 Files.writeString(tmp, b, StandardCharsets.UTF_8);
                 try {

@@ -1,5 +1,6 @@
 package dev.tessera.kernels.runtime;
 
+import dev.tessera.tensor.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -83,7 +84,7 @@ public final class KernelCache {
     public void put(String key, byte[] binary) {
         try {
             Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, key, ".tmp");
+            Path tmp = AtomicFiles.tempFile(dir, key, ".tmp");
             Files.write(tmp, binary);
             try {
                 Files.move(tmp, file(key), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

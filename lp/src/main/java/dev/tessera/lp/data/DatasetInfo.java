@@ -1,5 +1,6 @@
 package dev.tessera.lp.data;
 
+import dev.tessera.tensor.io.AtomicFiles;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
@@ -83,7 +84,7 @@ public record DatasetInfo(String format, String codeVersion, String sampler, lon
 
     /** Writes {@code dir/dataset_info.json} atomically. */
     public void write(Path dir) throws IOException {
-        Path tmp = Files.createTempFile(dir, "." + FILE + ".", ".tmp");
+        Path tmp = AtomicFiles.tempFile(dir, "." + FILE + ".", ".tmp");
         try {
             mapper().writeValue(tmp.toFile(), this);
             try {

@@ -1,5 +1,6 @@
 package dev.tessera.lp.pickle;
 
+import dev.tessera.tensor.io.AtomicFiles;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -93,7 +94,7 @@ public final class CoursePickles {
         for (double v : values) list.add(v);
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
+        Path tmp = AtomicFiles.tempFile(dir, "." + file.getFileName() + ".", ".tmp");
         try {
             try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp))) {
                 new Pickler(false).dump(list, out);

@@ -1,5 +1,6 @@
 package dev.tessera.moe.trace;
 
+import dev.tessera.tensor.io.AtomicFiles;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -88,7 +89,7 @@ public record TraceInfo(String format, int rowsPerShard, String inputDtype, Map<
     /** Writes {@code dir/trace_info.json} through a temporary file and a rename. */
     public void write(Path dir) throws IOException {
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + FILE + ".", ".tmp");
+        Path tmp = AtomicFiles.tempFile(dir, "." + FILE + ".", ".tmp");
         try {
             JSON.writeValue(tmp.toFile(), this);
             try {

@@ -1,5 +1,6 @@
 package dev.tessera.nn.train;
 
+import dev.tessera.tensor.io.AtomicFiles;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -117,7 +118,7 @@ public final class Checkpoints {
         try {
             Files.createDirectories(dir);
             removeLeftovers();
-            tmp = Files.createTempDirectory(dir, TMP_PREFIX + step + "-");
+            tmp = AtomicFiles.tempDirectory(dir, TMP_PREFIX + step + "-");
             Map<String, String> md = Map.of("format", FORMAT, "step", Long.toString(step));
             TensorFiles.save(tmp.resolve(MODEL_FILE), model, md);
             TensorFiles.save(tmp.resolve(OPTIMIZER_FILE), optimizer == null ? Map.of() : optimizer, md);
@@ -134,7 +135,7 @@ public final class Checkpoints {
             syncDir(tmp);
             if (Files.exists(target)) {
                 // A directory cannot be renamed over a non-empty one: move the old one aside first.
-                Path old = Files.createTempDirectory(dir, DEL_PREFIX + step + "-");
+                Path old = AtomicFiles.tempDirectory(dir, DEL_PREFIX + step + "-");
                 Files.delete(old);
                 Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
                 move(tmp, target);
@@ -200,7 +201,7 @@ public final class Checkpoints {
         for (int i = 0; i < all.size() && excess > 0; i++) {
             Path p = all.get(i);
             if (stepOf(p) == justSaved) continue;
-            Path doomed = Files.createTempDirectory(dir, DEL_PREFIX + stepOf(p) + "-");
+            Path doomed = AtomicFiles.tempDirectory(dir, DEL_PREFIX + stepOf(p) + "-");
             Files.delete(doomed);
             Files.move(p, doomed, StandardCopyOption.ATOMIC_MOVE);
             deleteTree(doomed);

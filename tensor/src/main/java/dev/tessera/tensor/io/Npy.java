@@ -172,7 +172,7 @@ public final class Npy {
         ByteBuffer data = TensorFiles.bytes("npy", t);
         Path dir = path.toAbsolutePath().getParent();
         if (dir != null) Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + path.getFileName() + ".", ".tmp");
+        Path tmp = AtomicFiles.tempFile(dir, "." + path.getFileName() + ".", ".tmp");
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 ByteBuffer pre = ByteBuffer.allocate(header.length).order(ByteOrder.LITTLE_ENDIAN);
