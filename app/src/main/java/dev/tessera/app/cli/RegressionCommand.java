@@ -85,7 +85,7 @@ public final class RegressionCommand implements Callable<Integer> {
     @Option(names = "--dropout", description = "Dropout of the MLP or of the transformer (default: 0).")
     Double dropout;
 
-    @Option(names = "--moe", description = "Replace each transformer FFN by a sparse mixture of experts (Switch balance loss added to the loss).")
+    @Option(names = "--moe", description = "Replace each transformer FFN by a sparse mixture of experts (Switch balance loss and z-loss added to the loss).")
     boolean moe;
 
     @Option(names = "--experts", description = "Experts per MoE layer (--moe; default: 8).")
@@ -99,6 +99,16 @@ public final class RegressionCommand implements Callable<Integer> {
 
     @Option(names = "--alpha", description = "Weight of the Switch load-balancing loss (--moe; default: 0.01).")
     Double alpha;
+
+    @Option(names = "--z-loss", paramLabel = "COEF", description = "Weight of the router z-loss (mean squared log-sum-exp of the router logits; --moe; default: 0, off).")
+    Double zLoss;
+
+    @Option(names = "--aux-free", description = "Auxiliary-loss-free balancing: a per-expert selection bias moved after each optimizer step toward uniform "
+            + "load (--moe; combine with --alpha 0 to balance without a loss).")
+    boolean auxFree;
+
+    @Option(names = "--aux-free-rate", paramLabel = "GAMMA", description = "Update rate of the --aux-free bias (default: 0.001).")
+    Double auxFreeRate;
 
     @Option(names = "--optimizer", defaultValue = "adam", description = "adam | adamw | sgd | rmsprop (default: ${DEFAULT-VALUE}).")
     String optimizer;
@@ -197,9 +207,11 @@ public final class RegressionCommand implements Callable<Integer> {
         requireTransformer(transformer, mt, "--attention", attention);
         requireTransformer(transformer, mt, "--groups", groups);
         if (moe && !transformer) fail("--moe needs --type transformer, got --type " + mt.cliName());
-        for (var f : new Object[][] {{"--experts", experts}, {"--top-k", topK}, {"--capacity-factor", capacityFactor}, {"--alpha", alpha}}) {
+        for (var f : new Object[][] {{"--experts", experts}, {"--top-k", topK}, {"--capacity-factor", capacityFactor}, {"--alpha", alpha},
+                {"--z-loss", zLoss}, {"--aux-free", auxFree ? true : null}}) {
             if (f[1] != null && !moe) fail(f[0] + " requires --moe");
         }
+        if (auxFreeRate != null && !auxFree) fail("--aux-free-rate requires --aux-free");
         if (mt == ModelType.LINEAR) {
             if (latentDims != null) fail("--latent-dims: a linear model has no hidden layers; use --type mlp or drop --latent-dims");
             if (activation != null) fail("--activation: a linear model has no activation; use --type mlp or drop --activation");
@@ -246,7 +258,10 @@ public final class RegressionCommand implements Callable<Integer> {
             if (k < 1 || k > e) fail("--top-k must be in [1, --experts " + e + "], got " + k);
             if (!Double.isFinite(cf)) fail("--capacity-factor must be finite (<= 0 means dropless), got " + cf);
             if (!(a >= 0) || Double.isInfinite(a)) fail("--alpha must be finite and >= 0, got " + a);
-            moeCfg = new MoeFfn.Config(e, k, cf, a);
+            double z = zLoss != null ? zLoss : 0.0, gamma = auxFree ? (auxFreeRate != null ? auxFreeRate : MoeFfn.Config.DEFAULT_BIAS_GAMMA) : 0.0;
+            if (!(z >= 0) || Double.isInfinite(z)) fail("--z-loss must be finite and >= 0, got " + z);
+            if (auxFree && (!(gamma > 0) || Double.isInfinite(gamma))) fail("--aux-free-rate must be finite and > 0, got " + gamma);
+            moeCfg = new MoeFfn.Config(e, k, cf, a, z, gamma);
         }
         ModelConfig modelCfg = new ModelConfig(mt, kind, len, dims, act, d, nl, ffn, h, kv, drop, moeCfg);
 

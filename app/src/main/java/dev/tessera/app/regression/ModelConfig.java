@@ -60,6 +60,12 @@ public record ModelConfig(ModelType type, SyntheticTask.Kind kind, int seqLen, L
                 if (!(moe.alpha() >= 0) || Double.isInfinite(moe.alpha())) {
                     throw new IllegalArgumentException("ModelConfig: MoE alpha must be finite and >= 0, got " + moe.alpha());
                 }
+                if (!(moe.zLossCoef() >= 0) || Double.isInfinite(moe.zLossCoef())) {
+                    throw new IllegalArgumentException("ModelConfig: MoE z-loss coefficient must be finite and >= 0, got " + moe.zLossCoef());
+                }
+                if (!(moe.biasGamma() >= 0) || Double.isInfinite(moe.biasGamma())) {
+                    throw new IllegalArgumentException("ModelConfig: MoE auxiliary-loss-free rate must be finite and >= 0, got " + moe.biasGamma());
+                }
             }
         }
     }
@@ -84,7 +90,8 @@ public record ModelConfig(ModelType type, SyntheticTask.Kind kind, int seqLen, L
         m.put("kvHeads", kvHeads);
         m.put("dropout", dropout);
         if (moe != null) {
-            m.put("moe", Map.of("experts", moe.experts(), "topK", moe.topK(), "capacityFactor", moe.capacityFactor(), "alpha", moe.alpha()));
+            m.put("moe", Map.of("experts", moe.experts(), "topK", moe.topK(), "capacityFactor", moe.capacityFactor(), "alpha", moe.alpha(),
+                    "zLoss", moe.zLossCoef(), "biasGamma", moe.biasGamma()));
         }
         return m;
     }
@@ -98,7 +105,12 @@ public record ModelConfig(ModelType type, SyntheticTask.Kind kind, int seqLen, L
                 Activation.valueOf(((String) m.get("activation")).toUpperCase(Locale.ROOT)), num(m, "dModel"), num(m, "layers"),
                 num(m, "ffnHidden"), num(m, "heads"), num(m, "kvHeads"), ((Number) m.get("dropout")).doubleValue(),
                 moe == null ? null : new MoeFfn.Config(num(moe, "experts"), num(moe, "topK"), ((Number) moe.get("capacityFactor")).doubleValue(),
-                        ((Number) moe.get("alpha")).doubleValue()));
+                        ((Number) moe.get("alpha")).doubleValue(), optional(moe, "zLoss"), optional(moe, "biasGamma")));
+    }
+
+    /** A number saved by later versions (0 when a checkpoint predates it). */
+    private static double optional(Map<String, Object> m, String key) {
+        return m.get(key) instanceof Number n ? n.doubleValue() : 0.0;
     }
 
     private static int num(Map<String, Object> m, String key) {

@@ -153,6 +153,8 @@ public final class RegressionTrainer {
                         objective.backward();
                         if (trainCfg.clip() > 0) GradClip.clipGradNorm(model.parameters(), trainCfg.clip());
                         opt.step(schedule);
+                        // auxiliary-loss-free balancing: one control step per optimizer step, from this step's loads
+                        for (SparseMoE m : moe.values()) m.updateBalancer();
                         step++;
                         double l = loss.value().item();
                         if (!Double.isFinite(l)) {
@@ -166,7 +168,13 @@ public final class RegressionTrainer {
                             sink.scalar("train/loss", step, l);
                             sink.scalar("train/lr", step, opt.lr());
                             if (aux != null) sink.scalar("train/aux_loss", step, aux.value().item());
-                            for (var e : moe.entrySet()) e.getValue().lastStats().report(sink, "moe/" + e.getKey(), step);
+                            for (var e : moe.entrySet()) {
+                                e.getValue().lastStats().report(sink, "moe/" + e.getKey(), step);
+                                if (e.getValue().balancer() != null) {
+                                    double[] bias = e.getValue().balancer().bias();
+                                    for (int i = 0; i < bias.length; i++) sink.scalar("moe/" + e.getKey() + "/bias/" + i, step, bias[i]);
+                                }
+                            }
                         }
                         progress.step(step, l);
                     }
@@ -188,7 +196,7 @@ public final class RegressionTrainer {
             Map<String, Double> metrics = new LinkedHashMap<>();
             metrics.put("val/objective", last.objective());
             if (!moe.isEmpty()) {
-                log.print(moeTotals.table());
+                log.print(moeTotals.table(moe));
                 metrics.putAll(moeTotals.means());
             }
             Plots.lines(out.resolve("loss.png"), "Loss (" + task.cliName() + ", " + modelCfg.type().cliName() + ")", "step", "MSE",
@@ -347,8 +355,10 @@ public final class RegressionTrainer {
                     case SEQ2SEQ -> "encoder-decoder";
                 };
                 String ffn = c.moe() == null ? "FFN " + c.ffnHidden() + " " + c.activation().name().toLowerCase(Locale.ROOT)
-                        : String.format(Locale.ROOT, "sparse MoE FFN (%d experts x %d, top-%d, capacity factor %.3g, alpha %.3g)", c.moe().experts(),
-                                c.ffnHidden(), c.moe().topK(), c.moe().capacityFactor(), c.moe().alpha());
+                        : String.format(Locale.ROOT, "sparse MoE FFN (%d experts x %d, top-%d, capacity factor %.3g, alpha %.3g%s%s)", c.moe().experts(),
+                                c.ffnHidden(), c.moe().topK(), c.moe().capacityFactor(), c.moe().alpha(),
+                                c.moe().zLossCoef() > 0 ? String.format(Locale.ROOT, ", z-loss %.3g", c.moe().zLossCoef()) : "",
+                                c.moe().biasGamma() > 0 ? String.format(Locale.ROOT, ", aux-free bias rate %.3g", c.moe().biasGamma()) : "");
                 yield String.format(Locale.ROOT, "transformer %s, d %d, %d layers, %s %d heads / %d kv heads, %s, head %s%s", shape, c.dModel(), c.layers(),
                         c.attention(), c.heads(), c.kvHeads(), ffn, c.latentDims().isEmpty() ? "linear" : c.latentDims().toString(),
                         c.dropout() > 0 ? ", dropout " + c.dropout() : "");
@@ -413,8 +423,11 @@ public final class RegressionTrainer {
             return m;
         }
 
-        /** Per-layer table of the last epoch: load share per expert, max violation, dropped fraction, realized cf. */
-        String table() {
+        /**
+         * Per-layer table of the last epoch: load share per expert, max violation, dropped fraction, realized cf,
+         * and the final auxiliary-loss-free bias of layers that have one.
+         */
+        String table(Map<String, SparseMoE> moe) {
             StringBuilder b = new StringBuilder("MoE layers, last epoch (load share per expert; means over its steps):\n");
             for (var e : sums.entrySet()) {
                 long[] l = loads.get(e.getKey());
@@ -425,6 +438,12 @@ public final class RegressionTrainer {
                 double[] a = e.getValue();
                 b.append(String.format(Locale.ROOT, "  %-28s load%s | max violation %.3f, dropped %.2f%%, realized cf %.3f%n", e.getKey(), shares,
                         a[0] / steps, 100 * a[1] / steps, a[2] / steps));
+                SparseMoE layer = moe.get(e.getKey());
+                if (layer != null && layer.balancer() != null) {
+                    StringBuilder bias = new StringBuilder();
+                    for (double v : layer.balancer().bias()) bias.append(String.format(Locale.ROOT, " %+.4f", v));
+                    b.append(String.format(Locale.ROOT, "  %-28s aux-free bias%s%n", "", bias));
+                }
             }
             return b.toString();
         }
