@@ -21,9 +21,9 @@ import java.util.Arrays;
  * element, and each element's sum runs in a fixed order, so results do not depend on the thread count).
  * For each query head of the group and each query block it recomputes {@code P^T = exp(S^T - lse)}
  * block by block and accumulates {@code dV += P^T dO}, {@code dK += dS^T Q}, {@code dQ += dS K} with
- * {@code dS = P (dP - delta)}, {@code dP = dO V^T}, {@code delta_i = dO_i . O_i}; the scale is folded
- * into the packed queries and output gradients, so dq and dk accumulate in the outputs unscaled
- * afterwards. Nothing of size Tq x Tk is stored: two blocks (P and dS) per worker.
+ * {@code dS = P (dP - delta)}, {@code dP = dO V^T}, {@code delta_i = dO_i . O_i}. The scale is folded
+ * into the packed queries and output gradients, so dq and dk accumulate straight into the outputs and
+ * need no rescaling. Nothing of size Tq x Tk is stored: two blocks (P and dS) per worker.
  *
  * <p>GQA/MQA: query head h reads kv head {@code h / (H / Hkv)} by offset; nothing is repeated. Masks: a
  * padded key's score row is set to -infinity; causal masking limits the keys walked per query block and
@@ -87,7 +87,7 @@ final class CpuAttention {
         return CpuBackend.alloc(dt, new int[] {b, h, t, last});
     }
 
-    /** The padding mask as bytes (1 = masked) of a contiguous copy, element (b, j) at {@code [0][0] + b*tk + j}; null when absent. */
+    /** The padding mask made contiguous (its bytes: 1 = masked, element (b, j) at {@code offset + b*tk + j}); null when absent. */
     static Tensor padding(Tensor keyPadding) {
         return keyPadding == null ? null : keyPadding.contiguous();
     }
