@@ -9,11 +9,17 @@ import dev.tessera.app.regression.TrainConfig;
 import dev.tessera.moe.MoeFfn;
 import dev.tessera.nn.layers.Activation;
 import dev.tessera.nn.train.Progress;
+import dev.tessera.nn.train.Checkpoints;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Optional;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -143,8 +149,17 @@ public final class RegressionCommand implements Callable<Integer> {
     @Option(names = "--out", description = "Run folder (default: runs/regression-<time>).")
     Path out;
 
-    /** The validated configurations of one run. */
-    public record Plan(TaskConfig task, ModelConfig model, TrainConfig train, Path out) {}
+    @Option(names = "--resume", paramLabel = "latest|DIR", description = {"Continue a run from its checkpoint (model, optimizer, schedule, epoch): latest = "
+            + "the newest checkpoint of --out (without --out: of the newest runs/regression-* folder); DIR = a run folder or a ckpt-* folder in it.",
+            "Repeat the original flags; only --epochs may change (upwards)."})
+    String resume;
+
+    /**
+     * The validated configurations of one run.
+     *
+     * @param resumeFrom the checkpoint folder to continue from ({@code --resume}), or null for a fresh run
+     */
+    public record Plan(TaskConfig task, ModelConfig model, TrainConfig train, Path out, Path resumeFrom) {}
 
     @Override
     public Integer call() {
@@ -152,7 +167,7 @@ public final class RegressionCommand implements Callable<Integer> {
         try {
             run(p, System.out, Progress.Mode.AUTO);
             return 0;
-        } catch (IllegalStateException e) {
+        } catch (IllegalStateException | IllegalArgumentException e) {
             System.err.println("train regression: " + e.getMessage());
             return 1;
         }
@@ -160,7 +175,9 @@ public final class RegressionCommand implements Callable<Integer> {
 
     /** Runs a plan. */
     static RegressionTrainer.Result run(Plan p, PrintStream log, Progress.Mode progress) {
-        return new RegressionTrainer(p.task(), p.model(), p.train(), p.out(), log, progress).run();
+        var trainer = new RegressionTrainer(p.task(), p.model(), p.train(), p.out(), log, progress);
+        if (p.resumeFrom() != null) trainer.resumeFrom(Checkpoints.load(p.resumeFrom()));
+        return trainer.run();
     }
 
     /** Checks every flag and combination and returns the configurations they describe. */
@@ -280,8 +297,52 @@ public final class RegressionCommand implements Callable<Integer> {
         if (logEvery < 1) fail("--log-every must be >= 1, got " + logEvery);
         TrainConfig trainCfg = new TrainConfig(ok, rate, weightDecay, mom, sk, epochs, batch, clip, seed, logEvery);
 
-        Path dir = out != null ? out : Path.of("runs", "regression-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        return new Plan(taskCfg, modelCfg, trainCfg, dir);
+        if (resume == null) {
+            Path dir = out != null ? out : Path.of("runs", "regression-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+            return new Plan(taskCfg, modelCfg, trainCfg, dir, null);
+        }
+        Path ckpt = resumeCheckpoint();
+        return new Plan(taskCfg, modelCfg, trainCfg, ckpt.toAbsolutePath().getParent(), ckpt);
+    }
+
+    /** The checkpoint folder {@code --resume} names (with {@code --out}). */
+    private Path resumeCheckpoint() {
+        Path runDir;
+        if (resume.equals("latest")) {
+            runDir = out != null ? out : newestRun();
+        } else {
+            Path p = Path.of(resume);
+            if (Files.isRegularFile(p.resolve(Checkpoints.META_FILE))) {
+                if (out != null && !sameFile(out, p.toAbsolutePath().getParent())) {
+                    fail("--resume " + resume + " is a checkpoint of " + p.toAbsolutePath().getParent() + ", but --out names " + out + "; drop --out");
+                }
+                return p;
+            }
+            if (!Files.isDirectory(p)) fail("--resume: expected latest, a run folder or a ckpt-* folder, got '" + resume + "' (no such folder)");
+            if (out != null && !sameFile(out, p)) fail("--resume " + resume + " and --out " + out + " name different run folders; give one");
+            runDir = p;
+        }
+        Path dir = runDir;
+        return Checkpoints.latest(dir).orElseThrow(() -> fail("--resume " + resume + ": no checkpoint in " + dir));
+    }
+
+    /** The newest {@code runs/regression-*} folder holding a checkpoint. */
+    private Path newestRun() {
+        Path runs = Path.of("runs");
+        if (Files.isDirectory(runs)) {
+            try (var s = Files.list(runs)) {
+                Optional<Path> newest = s.filter(p -> p.getFileName().toString().startsWith("regression-") && Checkpoints.latest(p).isPresent())
+                        .max(Comparator.comparing(p -> p.getFileName().toString()));
+                if (newest.isPresent()) return newest.get();
+            } catch (IOException e) {
+                throw new UncheckedIOException("--resume latest: cannot list " + runs + ": " + e.getMessage(), e);
+            }
+        }
+        throw fail("--resume latest: no --out given and no runs/regression-* folder with a checkpoint");
+    }
+
+    private static boolean sameFile(Path a, Path b) {
+        return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
     }
 
     private static void requireTransformer(boolean transformer, ModelType mt, String flag, Object value) {

@@ -11,6 +11,8 @@ import dev.tessera.nn.data.TensorDataset;
 import dev.tessera.nn.optim.GradClip;
 import dev.tessera.nn.optim.Optimizer;
 import dev.tessera.nn.schedule.LrSchedule;
+import dev.tessera.nn.data.LoaderState;
+import dev.tessera.nn.train.Checkpoint;
 import dev.tessera.nn.train.Checkpoints;
 import dev.tessera.nn.train.CsvMetrics;
 import dev.tessera.nn.train.MetricsSink;
@@ -19,7 +21,9 @@ import dev.tessera.nn.train.Progress;
 import dev.tessera.nn.train.TensorBoardWriter;
 import dev.tessera.tensor.Rng;
 import dev.tessera.tensor.Tensor;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,9 +42,16 @@ import java.util.Map;
  *       {@code val/objective} every epoch, the MoE statistics of every MoE layer ({@code moe/<layer>/...});</li>
  *   <li>{@code loss.png} (loss curves), {@code predictions.png} (validation predictions against targets),
  *       {@code continuation.png} (autoregressive tasks: free-running continuations);</li>
- *   <li>a checkpoint {@code ckpt-<step>/} (model, optimizer, configurations and results; see
- *       {@link ModelBuilder#load}).</li>
+ *   <li>a checkpoint {@code ckpt-<step>/} after every epoch, the newest kept (model, optimizer, configurations,
+ *       epoch and results; see {@link ModelBuilder#load}).</li>
  * </ul>
+ *
+ * <p>{@link #resumeFrom} continues a run from its checkpoint: model (MoE balancing biases included), optimizer
+ * state and step, the learning-rate schedule (over the new total of epochs) and the epoch; the metrics are appended
+ * to the run's {@code metrics.csv}. The batch order depends only on (seed, epoch), so with a constant schedule and
+ * no dropout a run resumed to E epochs is bit for bit the run trained for E epochs straight. With a cosine schedule
+ * the curve is stretched over the new total (the first part ran under the old one), and dropout masks come from a
+ * fresh stream.
  *
  * <p>The validation loss is the task metric: the MSE of {@link TaskModel#predict} against the targets (for
  * autoregressive tasks the one-step-ahead error after a full window, for sequence-to-sequence tasks the error of
@@ -83,6 +94,7 @@ public final class RegressionTrainer {
     private final Path out;
     private final PrintStream log;
     private final Progress.Mode progressMode;
+    private Checkpoint resume;
 
     /**
      * A run writing into {@code out} (created; it must not already hold a run) and logging to {@code log}.
@@ -105,11 +117,61 @@ public final class RegressionTrainer {
         this.progressMode = progressMode;
     }
 
-    /** Trains, validates, writes the metrics, plots and checkpoint, and returns the result. */
+    /**
+     * Makes {@link #run} continue from {@code checkpoint} (of this run folder) instead of starting fresh. The
+     * checkpoint's task and model must equal this trainer's, its training settings too except the epochs, which must
+     * exceed the epochs it has done.
+     *
+     * @return this trainer
+     */
+    public RegressionTrainer resumeFrom(Checkpoint checkpoint) {
+        if (!"regression".equals(checkpoint.extra().get("recipe"))) {
+            throw new IllegalArgumentException("--resume: " + checkpoint.path() + " is not a regression checkpoint (recipe "
+                    + checkpoint.extra().get("recipe") + ")");
+        }
+        List<String> diff = new ArrayList<>();
+        differences("task", checkpoint.get("task"), taskCfg.toMap(), diff);
+        differences("model", checkpoint.get("model"), modelCfg.toMap(), diff);
+        Map<String, Object> train = new LinkedHashMap<>(trainCfg.toMap());
+        Object saved = checkpoint.get("train");
+        if (saved instanceof Map<?, ?> m) {
+            Map<String, Object> savedTrain = new LinkedHashMap<>();
+            m.forEach((k, v) -> savedTrain.put(String.valueOf(k), v));
+            savedTrain.remove("epochs");
+            train.remove("epochs");
+            differences("train", savedTrain, train, diff);
+        } else {
+            diff.add("train: missing in the checkpoint");
+        }
+        if (!diff.isEmpty()) {
+            throw new IllegalArgumentException("--resume: the flags describe another run than checkpoint " + checkpoint.path() + " (checkpoint vs flags: "
+                    + String.join("; ", diff) + "); repeat the original run's flags, changing only --epochs");
+        }
+        this.resume = checkpoint;
+        return this;
+    }
+
+    /** Appends to {@code diff} where {@code saved} (read back from JSON) and {@code now} differ; numbers compare by value. */
+    private static void differences(String path, Object saved, Object now, List<String> diff) {
+        if (saved instanceof Number a && now instanceof Number b) {
+            if (a.doubleValue() != b.doubleValue()) diff.add(path + " " + a + " vs " + b);
+        } else if (saved instanceof Map<?, ?> a && now instanceof Map<?, ?> b) {
+            java.util.Set<Object> keys = new java.util.LinkedHashSet<>(b.keySet());
+            keys.addAll(a.keySet());
+            for (Object k : keys) differences(path + "." + k, a.get(k), b.get(k), diff);
+        } else if (saved instanceof List<?> a && now instanceof List<?> b && a.size() == b.size()) {
+            for (int i = 0; i < a.size(); i++) differences(path + "[" + i + "]", a.get(i), b.get(i), diff);
+        } else if (!java.util.Objects.equals(saved, now)) {
+            diff.add(path + " " + saved + " vs " + now);
+        }
+    }
+
+    /** Trains, validates, writes the metrics, plots and checkpoints, and returns the result. */
     public Result run() {
         long t0 = System.nanoTime();
-        if (Files.exists(out.resolve("metrics.csv")) || Checkpoints.latest(out).isPresent()) {
-            throw new IllegalArgumentException("the run folder " + out + " already holds a run; choose another --out");
+        Checkpoint ck = resume;
+        if (ck == null && (Files.exists(out.resolve("metrics.csv")) || Checkpoints.latest(out).isPresent())) {
+            throw new IllegalArgumentException("the run folder " + out + " already holds a run; choose another --out, or continue it with --resume latest");
         }
         Rng root = new Rng(trainCfg.seed());
         SyntheticTask task = taskCfg.task();
@@ -118,29 +180,57 @@ public final class RegressionTrainer {
         TaskModel model = ModelBuilder.build(modelCfg, root.split(3));
         Optimizer opt = trainCfg.createOptimizer(model.parameters());
         Map<String, SparseMoE> moe = model.moeLayers();
+        if (ck != null) {
+            model.loadStateDict(ck.model());
+            opt.loadStateDict(ck.optimizer());
+        }
 
         try (var loader = DataLoader.builder(new TensorDataset(train.inputs(), train.targets())).batchSize(trainCfg.batch()).shuffle(true)
                 .seed(trainCfg.seed()).dropLast(true).build();
              MetricsSink sink = new MultiSink(CsvMetrics.longFormat(out.resolve("metrics.csv")), new TensorBoardWriter(out.resolve("tb")))) {
             long perEpoch = loader.batchesPerEpoch(), total = perEpoch * trainCfg.epochs();
             LrSchedule schedule = trainCfg.createSchedule(total);
+            int startEpoch = 0;
+            if (ck != null) {
+                if (ck.step() % perEpoch != 0 || opt.stepCount() != ck.step()) {
+                    throw new IllegalArgumentException("--resume: checkpoint " + ck.path() + " is at step " + ck.step() + " (optimizer step "
+                            + opt.stepCount() + "), not at the end of an epoch of " + perEpoch + " steps");
+                }
+                startEpoch = Math.toIntExact(ck.step() / perEpoch);
+                if (startEpoch >= trainCfg.epochs()) {
+                    throw new IllegalArgumentException("--epochs " + trainCfg.epochs() + ": checkpoint " + ck.path() + " has already trained " + startEpoch
+                            + " epochs; pass a larger --epochs to continue");
+                }
+                loader.resume(new LoaderState(startEpoch, 0));
+            }
             log.printf(Locale.ROOT, "train regression: %s%n  model: %s, %,d parameters%n  training: %s lr %.3g (%s), %d epochs x %d steps, batch %d%s%n",
                     describeTask(), describeModel(), model.numParameters(), trainCfg.optimizer().cliName(), trainCfg.lr(), trainCfg.schedule().cliName(),
                     trainCfg.epochs(), perEpoch, trainCfg.batch(), trainCfg.clip() > 0 ? String.format(Locale.ROOT, ", clip %.3g", trainCfg.clip()) : "");
-            Eval initial = evaluate(model, val);
-            log.printf(Locale.ROOT, "  val loss untrained %.5f; predicting the training mean %.5f%n", initial.metric(), meanBaseline(train, val));
-            sink.scalar("val/loss", 0, initial.metric());
-            sink.scalar("val/objective", 0, initial.objective());
-
             List<double[]> stepLoss = new ArrayList<>();   // {step, loss}
             List<double[]> epochLoss = new ArrayList<>();  // {step, train, val}
-            epochLoss.add(new double[] {0, Double.NaN, initial.metric()});
-            double trainLoss = Double.NaN, best = Double.POSITIVE_INFINITY;
-            Eval last = initial;
+            double trainLoss = Double.NaN, best = Double.POSITIVE_INFINITY, initialMetric;
+            Eval last = null;
+            if (ck == null) {
+                Eval initial = evaluate(model, val);
+                initialMetric = initial.metric();
+                last = initial;
+                log.printf(Locale.ROOT, "  val loss untrained %.5f; predicting the training mean %.5f%n", initial.metric(), meanBaseline(train, val));
+                sink.scalar("val/loss", 0, initial.metric());
+                sink.scalar("val/objective", 0, initial.objective());
+                epochLoss.add(new double[] {0, Double.NaN, initial.metric()});
+            } else {
+                Map<String, Object> res = ck.map("results");
+                initialMetric = ((Number) res.get("initialValLoss")).doubleValue();
+                best = ((Number) res.get("bestValLoss")).doubleValue();
+                history(ck.step(), stepLoss, epochLoss);
+                log.printf(Locale.ROOT, "  resumed from %s: epoch %d of %d done (step %d), val loss %.5f%s%n", ck.path(), startEpoch, trainCfg.epochs(), ck.step(),
+                        ((Number) res.get("valLoss")).doubleValue(), trainCfg.schedule() == TrainConfig.ScheduleKind.CONSTANT ? ""
+                                : "; the " + trainCfg.schedule().cliName() + " schedule now spans " + total + " steps");
+            }
             MoeTotals moeTotals = null;
-            long step = 0;
-            try (Progress progress = new Progress("regression", total, 0, progressMode, System.err, 30_000, System::nanoTime)) {
-                for (int epoch = 1; epoch <= trainCfg.epochs(); epoch++) {
+            long step = ck == null ? 0 : ck.step();
+            try (Progress progress = new Progress("regression", total, step, progressMode, System.err, 30_000, System::nanoTime)) {
+                for (int epoch = startEpoch + 1; epoch <= trainCfg.epochs(); epoch++) {
                     long te = System.nanoTime();
                     model.train();
                     double sum = 0;
@@ -190,6 +280,10 @@ public final class RegressionTrainer {
                             !objectiveDiffers() ? "" : String.format(Locale.ROOT, " (objective %.5f)", last.objective()), opt.lr(),
                             (System.nanoTime() - te) / 1e9, moeTotals.summary());
                     sink.flush();
+                    if (epoch < trainCfg.epochs()) {
+                        saveCheckpoint(step, epoch, model, opt, Map.<String, Object>of("trainLoss", trainLoss, "valLoss", last.metric(), "bestValLoss", best,
+                                "initialValLoss", initialMetric));
+                    }
                 }
             }
 
@@ -213,25 +307,56 @@ public final class RegressionTrainer {
                 continuationPlot(out.resolve("continuation.png"), roll, cont);
             }
 
-            Map<String, Object> extra = new LinkedHashMap<>();
-            extra.put("recipe", "regression");
-            extra.put("task", taskCfg.toMap());
-            extra.put("model", modelCfg.toMap());
-            extra.put("train", trainCfg.toMap());
             Map<String, Object> results = new LinkedHashMap<>();
             results.put("trainLoss", trainLoss);
             results.put("valLoss", last.metric());
             results.put("bestValLoss", best);
-            results.put("initialValLoss", initial.metric());
+            results.put("initialValLoss", initialMetric);
             results.putAll(metrics);
-            extra.put("results", results);
-            Path ck = new Checkpoints(out, 1).save(step, model.stateDict(), opt.stateDict(), extra);
+            Path saved = saveCheckpoint(step, trainCfg.epochs(), model, opt, results);
             double secs = (System.nanoTime() - t0) / 1e9;
             log.printf(Locale.ROOT, "done: train %.5f  val %.5f (best %.5f, untrained %.5f), %d steps, %.1f s%n  run folder %s (metrics.csv, tb/, loss.png, "
-                    + "predictions.png%s), checkpoint %s%n", trainLoss, last.metric(), best, initial.metric(), step, secs, out,
-                    task.kind() == SyntheticTask.Kind.AUTOREGRESSIVE ? ", continuation.png" : "", ck.getFileName());
-            return new Result(model.numParameters(), trainLoss, last.metric(), best, initial.metric(), step, secs, metrics, out, ck);
+                    + "predictions.png%s), checkpoint %s%n", trainLoss, last.metric(), best, initialMetric, step, secs, out,
+                    task.kind() == SyntheticTask.Kind.AUTOREGRESSIVE ? ", continuation.png" : "", saved.getFileName());
+            return new Result(model.numParameters(), trainLoss, last.metric(), best, initialMetric, step, secs, metrics, out, saved);
         }
+    }
+
+    /** Saves the end-of-epoch checkpoint (the newest only is kept): model, optimizer, configurations, epoch, results. */
+    private Path saveCheckpoint(long step, int epoch, TaskModel model, Optimizer opt, Map<String, Object> results) {
+        Map<String, Object> extra = new LinkedHashMap<>();
+        extra.put("recipe", "regression");
+        extra.put("task", taskCfg.toMap());
+        extra.put("model", modelCfg.toMap());
+        extra.put("train", trainCfg.toMap());
+        extra.put("epoch", epoch);
+        extra.put("results", new LinkedHashMap<>(results));
+        return new Checkpoints(out, 1).save(step, model.stateDict(), opt.stateDict(), extra);
+    }
+
+    /** The loss curves of the run so far, up to {@code upTo}, read back from its {@code metrics.csv} (for the plots of a resumed run). */
+    private void history(long upTo, List<double[]> stepLoss, List<double[]> epochLoss) {
+        Path csv = out.resolve("metrics.csv");
+        if (!Files.exists(csv)) return;
+        Map<Long, double[]> epochs = new java.util.TreeMap<>();
+        try (var lines = Files.lines(csv)) {
+            lines.skip(1).forEach(line -> {
+                String[] f = line.split(",");
+                if (f.length != 3) return;
+                long st = Long.parseLong(f[0]);
+                if (st > upTo) return;
+                double v = Double.parseDouble(f[2]);
+                switch (f[1]) {
+                    case "train/loss" -> stepLoss.add(new double[] {st, v});
+                    case "epoch/train_loss" -> epochs.computeIfAbsent(st, k -> new double[] {k, Double.NaN, Double.NaN})[1] = v;
+                    case "val/loss" -> epochs.computeIfAbsent(st, k -> new double[] {k, Double.NaN, Double.NaN})[2] = v;
+                    default -> { }
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException("--resume: cannot read " + csv + ": " + e.getMessage(), e);
+        }
+        epochLoss.addAll(epochs.values());
     }
 
     /** Whether the training objective is defined differently from the validation metric (so both are worth printing). */

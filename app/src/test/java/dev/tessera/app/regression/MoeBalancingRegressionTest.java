@@ -102,10 +102,10 @@ class MoeBalancingRegressionTest {
         for (SparseMoE m : loaded.moeLayers().values()) {
             double[] b = m.balancer().bias();
             double norm = 0;
-            for (double v : b) {
-                norm += Math.abs(v);
-                double steps = Math.abs(v) / 0.01;
-                assertEquals(Math.rint(steps), steps, 1e-6, "bias " + v + " is not a whole number of rate steps");
+            for (double bi : b) {
+                norm += Math.abs(bi);
+                double steps = Math.abs(bi) / 0.01;
+                assertEquals(Math.rint(steps), steps, 1e-6, "bias " + bi + " is not a whole number of rate steps");
             }
             assertTrue(norm > 0, "bias never moved");
         }

@@ -1,6 +1,7 @@
 package dev.tessera.app.regression;
 
 import dev.tessera.app.cli.RegressionCommand;
+import dev.tessera.nn.train.Checkpoints;
 import dev.tessera.nn.train.Progress;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -26,7 +27,9 @@ final class TrainingRuns {
     /** Trains with {@code args}, logging to {@code log}. */
     static RegressionTrainer.Result train(Path out, PrintStream log, String... args) {
         RegressionCommand.Plan p = plan(out, args);
-        RegressionTrainer.Result r = new RegressionTrainer(p.task(), p.model(), p.train(), p.out(), log, Progress.Mode.QUIET).run();
+        RegressionTrainer trainer = new RegressionTrainer(p.task(), p.model(), p.train(), p.out(), log, Progress.Mode.QUIET);
+        if (p.resumeFrom() != null) trainer.resumeFrom(Checkpoints.load(p.resumeFrom()));
+        RegressionTrainer.Result r = trainer.run();
         System.out.printf("%s: initial val %.5f, final val %.5f, train %.5f, %d steps, %.1f s %s%n", String.join(" ", args), r.initialValLoss(),
                 r.valLoss(), r.trainLoss(), r.steps(), r.seconds(), r.metrics());
         return r;

@@ -1,0 +1,96 @@
+package dev.tessera.app.regression;
+
+import static dev.tessera.app.regression.TrainingRuns.plan;
+import static dev.tessera.app.regression.TrainingRuns.train;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tessera.nn.train.Checkpoint;
+import dev.tessera.nn.train.Checkpoints;
+import dev.tessera.tensor.Tensor;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code --resume}: a run of 2 epochs resumed to 4 is bit for bit the run trained for 4 epochs straight (constant
+ * schedule, no dropout: the batch order depends only on seed and epoch, and model, MoE balancing biases, optimizer
+ * state and step come from the checkpoint).
+ */
+class ResumeRegressionTest {
+    private static final String[] RUN = {"--moe", "--experts", "4", "--top-k", "2", "--aux-free", "--aux-free-rate", "0.01", "--seq-len", "8",
+            "--d-model", "16", "--heads", "2", "--layers", "1", "--ffn-hidden", "32", "--train-size", "512", "--val-size", "128", "--batch", "32",
+            "--lr", "0.005", "--schedule", "constant", "--log-every", "4"};
+
+    @TempDir
+    Path dir;
+
+    private static String[] args(String... extra) {
+        String[] a = new String[RUN.length + extra.length];
+        System.arraycopy(RUN, 0, a, 0, RUN.length);
+        System.arraycopy(extra, 0, a, RUN.length, extra.length);
+        return a;
+    }
+
+    @Test
+    void resumedRunEqualsStraightRun() throws Exception {
+        var straight = train(dir.resolve("straight"), args("--epochs", "4"));
+        Path run = dir.resolve("resumed");
+        var first = train(run, args("--epochs", "2"));
+        assertEquals(32, first.steps());
+        var resumed = train(run, args("--epochs", "4", "--resume", "latest"));
+
+        assertEquals(64, resumed.steps());
+        assertEquals(straight.valLoss(), resumed.valLoss(), 0.0);
+        assertEquals(straight.trainLoss(), resumed.trainLoss(), 0.0);
+        assertEquals(straight.bestValLoss(), resumed.bestValLoss(), 0.0);
+        assertEquals(straight.initialValLoss(), resumed.initialValLoss(), 0.0);
+        assertEquals(straight.metrics(), resumed.metrics());
+        Checkpoint a = Checkpoints.load(straight.checkpoint()), b = Checkpoints.load(resumed.checkpoint());
+        assertEquals(64, b.step());
+        assertBitEqual(a.model(), b.model());
+        assertBitEqual(a.optimizer(), b.optimizer());
+        assertTrue(a.model().keySet().stream().anyMatch(k -> k.endsWith("balancer.bias")), "the balancer bias is part of the model state");
+        // only the newest checkpoint is kept; the metrics were appended: 4 epoch rows and the untrained validation once
+        assertEquals(List.of(resumed.checkpoint()), new Checkpoints(run, 1).list());
+        List<String> csv = Files.readAllLines(run.resolve("metrics.csv"));
+        assertEquals(4, csv.stream().filter(l -> l.contains(",epoch/train_loss,")).count());
+        assertEquals(1, csv.stream().filter(l -> l.startsWith("0,val/loss,")).count());
+        assertEquals(64 / 4, csv.stream().filter(l -> l.contains(",train/loss,")).count());
+    }
+
+    @Test
+    void resumeChecksTheRun() {
+        Path run = dir.resolve("r");
+        var first = train(run, args("--epochs", "1"));
+        // a fresh run into a used folder points at --resume
+        var e = assertThrows(IllegalArgumentException.class, () -> train(run, args("--epochs", "2")));
+        assertTrue(e.getMessage().contains("--resume latest"), e.getMessage());
+        // other flags than --epochs must match
+        e = assertThrows(IllegalArgumentException.class, () -> train(run, args("--epochs", "2", "--resume", "latest", "--dropout", "0.1")));
+        assertTrue(e.getMessage().contains("model.dropout 0.0 vs 0.1"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> train(run, args("--epochs", "2", "--resume", "latest", "--weight-decay", "0.01")));
+        assertTrue(e.getMessage().contains("train.weightDecay 0.0 vs 0.01"), e.getMessage());
+        // nothing left to train
+        e = assertThrows(IllegalArgumentException.class, () -> train(run, args("--epochs", "1", "--resume", "latest")));
+        assertEquals("--epochs 1: checkpoint " + first.checkpoint() + " has already trained 1 epochs; pass a larger --epochs to continue", e.getMessage());
+        // no checkpoint there
+        Path empty = dir.resolve("empty");
+        e = assertThrows(IllegalArgumentException.class, () -> plan(empty, args("--resume", "latest")));
+        assertEquals("--resume latest: no checkpoint in " + empty, e.getMessage());
+        // a checkpoint folder names its run
+        var p = plan(run, args("--epochs", "3", "--resume", first.checkpoint().toString()));
+        assertEquals(first.checkpoint(), p.resumeFrom());
+        assertEquals(run.toAbsolutePath(), p.out());
+    }
+
+    private static void assertBitEqual(Map<String, Tensor> a, Map<String, Tensor> b) {
+        assertEquals(a.keySet(), b.keySet());
+        for (String k : a.keySet()) assertArrayEquals(a.get(k).toDoubleArray(), b.get(k).toDoubleArray(), 0.0, k);
+    }
+}
