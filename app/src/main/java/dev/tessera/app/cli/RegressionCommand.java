@@ -149,6 +149,10 @@ public final class RegressionCommand implements Callable<Integer> {
     @Option(names = "--out", description = "Run folder (default: runs/regression-<time>).")
     Path out;
 
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu | cuda | cuda:N | auto (CUDA when usable) (default: ${DEFAULT-VALUE}: these "
+            + "models are small, so a step is latency-bound, where the CPU does well).")
+    String device = "cpu";
+
     @Option(names = "--resume", paramLabel = "latest|DIR", description = {"Continue a run from its checkpoint (model, optimizer, schedule, epoch): latest = "
             + "the newest checkpoint of --out (without --out: of the newest runs/regression-* folder); DIR = a run folder or a ckpt-* folder in it.",
             "Repeat the original flags; only --epochs may change (upwards)."})
@@ -158,8 +162,9 @@ public final class RegressionCommand implements Callable<Integer> {
      * The validated configurations of one run.
      *
      * @param resumeFrom the checkpoint folder to continue from ({@code --resume}), or null for a fresh run
+     * @param device     where the model trains ({@code --device})
      */
-    public record Plan(TaskConfig task, ModelConfig model, TrainConfig train, Path out, Path resumeFrom) {}
+    public record Plan(TaskConfig task, ModelConfig model, TrainConfig train, Path out, Path resumeFrom, DeviceOption device) {}
 
     @Override
     public Integer call() {
@@ -175,7 +180,7 @@ public final class RegressionCommand implements Callable<Integer> {
 
     /** Runs a plan. */
     static RegressionTrainer.Result run(Plan p, PrintStream log, Progress.Mode progress) {
-        var trainer = new RegressionTrainer(p.task(), p.model(), p.train(), p.out(), log, progress);
+        var trainer = new RegressionTrainer(p.task(), p.model(), p.train(), p.out(), log, progress).onDevice(p.device().device());
         if (p.resumeFrom() != null) trainer.resumeFrom(Checkpoints.load(p.resumeFrom()));
         return trainer.run();
     }
@@ -297,12 +302,13 @@ public final class RegressionCommand implements Callable<Integer> {
         if (logEvery < 1) fail("--log-every must be >= 1, got " + logEvery);
         TrainConfig trainCfg = new TrainConfig(ok, rate, weightDecay, mom, sk, epochs, batch, clip, seed, logEvery);
 
+        DeviceOption dev = DeviceOption.resolve(device);
         if (resume == null) {
             Path dir = out != null ? out : Path.of("runs", "regression-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-            return new Plan(taskCfg, modelCfg, trainCfg, dir, null);
+            return new Plan(taskCfg, modelCfg, trainCfg, dir, null, dev);
         }
         Path ckpt = resumeCheckpoint();
-        return new Plan(taskCfg, modelCfg, trainCfg, ckpt.toAbsolutePath().getParent(), ckpt);
+        return new Plan(taskCfg, modelCfg, trainCfg, ckpt.toAbsolutePath().getParent(), ckpt, dev);
     }
 
     /** The checkpoint folder {@code --resume} names (with {@code --out}). */

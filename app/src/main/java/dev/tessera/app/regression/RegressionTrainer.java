@@ -19,6 +19,7 @@ import dev.tessera.nn.train.MetricsSink;
 import dev.tessera.nn.train.MultiSink;
 import dev.tessera.nn.train.Progress;
 import dev.tessera.nn.train.TensorBoardWriter;
+import dev.tessera.tensor.Device;
 import dev.tessera.tensor.Rng;
 import dev.tessera.tensor.Tensor;
 import java.io.IOException;
@@ -95,6 +96,7 @@ public final class RegressionTrainer {
     private final PrintStream log;
     private final Progress.Mode progressMode;
     private Checkpoint resume;
+    private Device device = Device.cpu();
 
     /**
      * A run writing into {@code out} (created; it must not already hold a run) and logging to {@code log}.
@@ -115,6 +117,17 @@ public final class RegressionTrainer {
         this.out = out;
         this.log = log;
         this.progressMode = progressMode;
+    }
+
+    /**
+     * Trains on {@code device} (the CPU by default): the model's parameters and buffers and each batch move there;
+     * predictions come back to the host for the metrics and plots.
+     *
+     * @return this trainer
+     */
+    public RegressionTrainer onDevice(Device device) {
+        this.device = java.util.Objects.requireNonNull(device, "device");
+        return this;
     }
 
     /**
@@ -178,12 +191,11 @@ public final class RegressionTrainer {
         TaskData train = task.generate(taskCfg.trainSize(), taskCfg.seqLen(), 1, taskCfg.noise(), root.split(1));
         TaskData val = task.generate(taskCfg.valSize(), taskCfg.seqLen(), 1, taskCfg.noise(), root.split(2));
         TaskModel model = ModelBuilder.build(modelCfg, root.split(3));
+        if (ck != null) model.loadStateDict(ck.model());
+        model.to(device);   // before the optimizer exists, so its state is created on the device
         Optimizer opt = trainCfg.createOptimizer(model.parameters());
+        if (ck != null) opt.loadStateDict(ck.optimizer());   // copies the saved state onto the parameters' device
         Map<String, SparseMoE> moe = model.moeLayers();
-        if (ck != null) {
-            model.loadStateDict(ck.model());
-            opt.loadStateDict(ck.optimizer());
-        }
 
         try (var loader = DataLoader.builder(new TensorDataset(train.inputs(), train.targets())).batchSize(trainCfg.batch()).shuffle(true)
                 .seed(trainCfg.seed()).dropLast(true).build();
@@ -203,15 +215,15 @@ public final class RegressionTrainer {
                 }
                 loader.resume(new LoaderState(startEpoch, 0));
             }
-            log.printf(Locale.ROOT, "train regression: %s%n  model: %s, %,d parameters%n  training: %s lr %.3g (%s), %d epochs x %d steps, batch %d%s%n",
+            log.printf(Locale.ROOT, "train regression: %s%n  model: %s, %,d parameters%n  training: %s lr %.3g (%s), %d epochs x %d steps, batch %d%s, on %s%n",
                     describeTask(), describeModel(), model.numParameters(), trainCfg.optimizer().cliName(), trainCfg.lr(), trainCfg.schedule().cliName(),
-                    trainCfg.epochs(), perEpoch, trainCfg.batch(), trainCfg.clip() > 0 ? String.format(Locale.ROOT, ", clip %.3g", trainCfg.clip()) : "");
+                    trainCfg.epochs(), perEpoch, trainCfg.batch(), trainCfg.clip() > 0 ? String.format(Locale.ROOT, ", clip %.3g", trainCfg.clip()) : "", device);
             List<double[]> stepLoss = new ArrayList<>();   // {step, loss}
             List<double[]> epochLoss = new ArrayList<>();  // {step, train, val}
             double trainLoss = Double.NaN, best = Double.POSITIVE_INFINITY, initialMetric;
             Eval last = null;
             if (ck == null) {
-                Eval initial = evaluate(model, val);
+                Eval initial = evaluate(model, val, device);
                 initialMetric = initial.metric();
                 last = initial;
                 log.printf(Locale.ROOT, "  val loss untrained %.5f; predicting the training mean %.5f%n", initial.metric(), meanBaseline(train, val));
@@ -236,7 +248,7 @@ public final class RegressionTrainer {
                     double sum = 0;
                     moeTotals = new MoeTotals(moe);
                     for (Batch b : loader.epoch()) {
-                        Variable loss = model.loss(b.get(0), b.get(1));
+                        Variable loss = model.loss(b.get(0).to(device), b.get(1).to(device));
                         Variable aux = model.auxLoss();
                         Variable objective = aux == null ? loss : loss.add(aux);
                         opt.zeroGrad();
@@ -269,7 +281,7 @@ public final class RegressionTrainer {
                         progress.step(step, l);
                     }
                     trainLoss = sum / perEpoch;
-                    last = evaluate(model, val);
+                    last = evaluate(model, val, device);
                     best = Math.min(best, last.metric());
                     epochLoss.add(new double[] {step, trainLoss, last.metric()});
                     sink.scalar("epoch/train_loss", step, trainLoss);
@@ -299,7 +311,7 @@ public final class RegressionTrainer {
             if (task.kind() == SyntheticTask.Kind.AUTOREGRESSIVE) {
                 TaskData roll = task.generate(ROLLOUT_EXAMPLES, taskCfg.seqLen(), taskCfg.horizon(), taskCfg.noise(), root.split(4));
                 model.eval();
-                Tensor cont = model.continueSequence(roll.inputs(), taskCfg.horizon());
+                Tensor cont = model.continueSequence(roll.inputs().to(device), taskCfg.horizon()).to(Device.cpu());
                 double rollMse = mse(cont.toDoubleArray(), roll.targets().toDoubleArray());
                 metrics.put("val/rollout_mse", rollMse);
                 sink.scalar("val/rollout_mse", step, rollMse);
@@ -367,7 +379,7 @@ public final class RegressionTrainer {
     /** Validation predictions (flattened like the targets), the metric and the objective. */
     private record Eval(double[] predictions, double metric, double objective) {}
 
-    private static Eval evaluate(TaskModel model, TaskData val) {
+    private static Eval evaluate(TaskModel model, TaskData val, Device device) {
         model.eval();
         int n = val.size();
         List<Tensor> preds = new ArrayList<>();
@@ -375,8 +387,8 @@ public final class RegressionTrainer {
         try (var g = Grad.disabled()) {
             for (int s = 0; s < n; s += EVAL_BATCH) {
                 int len = Math.min(EVAL_BATCH, n - s);
-                Tensor x = val.inputs().narrow(0, s, len).contiguous(), y = val.targets().narrow(0, s, len).contiguous();
-                preds.add(model.predict(x));
+                Tensor x = val.inputs().narrow(0, s, len).contiguous().to(device), y = val.targets().narrow(0, s, len).contiguous().to(device);
+                preds.add(model.predict(x).to(Device.cpu()));
                 objective += model.loss(x, y).value().item() * len;
             }
         }
