@@ -172,7 +172,7 @@ public final class RegressionCommand implements Callable<Integer> {
         try {
             run(p, System.out, Progress.Mode.AUTO);
             return 0;
-        } catch (IllegalStateException | IllegalArgumentException e) {
+        } catch (IllegalStateException e) {
             System.err.println("train regression: " + e.getMessage());
             return 1;
         }

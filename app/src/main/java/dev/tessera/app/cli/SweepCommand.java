@@ -96,10 +96,12 @@ public final class SweepCommand implements Callable<Integer> {
         CommandSpec recipeSpec = new CommandLine(new RegressionCommand()).getCommandSpec();
         for (String f : fixed) {
             if (f.equals("--out") || f.startsWith("--out=")) fail("--out belongs to the sweep (its folder); the runs go into sub-folders of it");
+            if (f.equals("--resume") || f.startsWith("--resume=")) fail("--resume: a sweep starts fresh runs; resume one of its runs with tessera train regression");
         }
         for (SweepGrid.Axis a : g.axes()) {
             String flag = "--" + a.key();
             if (a.key().equals("out")) fail("--grid out: the sweep chooses each run's folder; --out sets the sweep folder");
+            if (a.key().equals("resume")) fail("--grid resume: a sweep starts fresh runs; resume one of its runs with tessera train regression");
             if (a.key().equals("help") || a.key().equals("version")) fail("--grid " + a.key() + ": not a training flag");
             OptionSpec opt = recipeSpec.findOption(flag);
             if (opt == null) {

@@ -66,6 +66,10 @@ class SweepCommandTest {
         assertEquals("--grid moe: --moe is a switch; its values are true and false, got 'yes'", error("regression", "--grid", "moe=yes", "--out", out));
         assertEquals("--grid out: the sweep chooses each run's folder; --out sets the sweep folder", error("regression", "--grid", "out=a,b"));
         assertEquals("RECIPE: only 'regression' can be swept, got 'mheight'", error("mheight", "--grid", "lr=1"));
+        assertEquals("--resume: a sweep starts fresh runs; resume one of its runs with tessera train regression",
+                error("regression", "--grid", "lr=1e-3", "--resume", "latest", "--out", out));
+        assertEquals("--grid resume: a sweep starts fresh runs; resume one of its runs with tessera train regression",
+                error("regression", "--grid", "resume=a,b", "--out", out));
         assertEquals("--grid lr=: empty value", error("regression", "--grid", "lr="));
         // a value that is bad for the recipe is reported with its run before any run starts
         assertEquals("run 2 {heads=6}: --groups 4 must divide --heads 6",
