@@ -12,7 +12,6 @@ import dev.tessera.tensor.Tensor;
 final class ElementwiseRules {
     private ElementwiseRules() {}
 
-    private static final double SQRT_2PI = Math.sqrt(2 * Math.PI);
     private static final double TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
     private static final double GELU_C = Math.sqrt(2 / Math.PI);
     private static final double GELU_K = 0.044715;
@@ -201,11 +200,7 @@ final class ElementwiseRules {
     /** Exact GELU: d/dx x Phi(x) = Phi(x) + x phi(x). */
     static Variable gelu(Variable a) {
         Tensor x = a.value();
-        return Variable.record("gelu", x.gelu(), g -> {
-            Tensor cdf = x.mul(1 / Math.sqrt(2)).erf().add(1.0).mul(0.5);
-            Tensor pdf = x.square().mul(-0.5).exp().div(SQRT_2PI);
-            return new Tensor[] {g.mul(cdf.add(x.mul(pdf)))};
-        }, a);
+        return Variable.record("gelu", x.gelu(), g -> new Tensor[] {x.backend().geluBackward(x, g)}, a);
     }
 
     /** Tanh GELU 0.5 x (1 + tanh u), u = c (x + k x^3): derivative 0.5(1+t) + 0.5 x (1-t^2) c (1 + 3k x^2). */

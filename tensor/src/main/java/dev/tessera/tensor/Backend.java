@@ -117,6 +117,16 @@ public interface Backend {
     /** Given y = softmax(x) and dL/dy, returns dL/dx. */
     Tensor softmaxBackward(Tensor y, Tensor gy, int dim);
 
+    /**
+     * Given x and dL/dy for y = gelu(x) (exact form x Phi(x)), returns dL/dx = dL/dy (Phi(x) + x phi(x)),
+     * with x and gy of the same shape. The default composes elementwise ops; a backend may fuse them.
+     */
+    default Tensor geluBackward(Tensor x, Tensor gy) {
+        Tensor cdf = x.mul(1 / Math.sqrt(2)).erf().add(1.0).mul(0.5);
+        Tensor pdf = x.square().mul(-0.5).exp().div(Math.sqrt(2 * Math.PI));
+        return gy.mul(cdf.add(x.mul(pdf)));
+    }
+
     /** Given y = logSoftmax(x) and dL/dy, returns dL/dx. */
     Tensor logSoftmaxBackward(Tensor y, Tensor gy, int dim);
 

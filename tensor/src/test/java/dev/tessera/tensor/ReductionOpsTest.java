@@ -236,6 +236,15 @@ class ReductionOpsTest {
             check("column sum " + dt, ReduceOp.SUM, rows, new int[] {0}, false);
             check("column sum 2 " + dt, ReduceOp.SUM, rows, new int[] {0, 1}, true);
             check("column mean " + dt, ReduceOp.MEAN, rows, new int[] {0, 1}, false);
+            // middle axes of a contiguous tensor (the gradient of an [E, 1, h] bias): several column
+            // blocks, a partial last block, and a contiguous view with an offset
+            Tensor mid = OpTestSupport.random(r, dt, -1, 1, 3, 37, 600);
+            check("middle sum " + dt, ReduceOp.SUM, mid, new int[] {1}, true);
+            check("middle mean " + dt, ReduceOp.MEAN, mid, new int[] {1}, false);
+            Tensor mid4 = OpTestSupport.random(r, dt, -1, 1, 2, 3, 5, 300);
+            check("middle run sum " + dt, ReduceOp.SUM, mid4, new int[] {1, 2}, true);
+            check("middle run sum offset " + dt, ReduceOp.SUM, mid4.select(0, 1), new int[] {0, 1}, false);
+            check("middle sum offset " + dt, ReduceOp.SUM, mid4.select(0, 1), new int[] {1}, false);
         }
     }
 

@@ -173,6 +173,35 @@ public final class CpuBackend implements Backend {
         return out;
     }
 
+    /** One pass over contiguous float32 or float64 operands instead of the nine-op composite. */
+    @Override
+    public Tensor geluBackward(Tensor x, Tensor gy) {
+        if (!Arrays.equals(x.shape(), gy.shape())) {
+            throw new IllegalArgumentException("geluBackward: x " + Shape.str(x.shape()) + " and gy " + Shape.str(gy.shape())
+                    + " must have the same shape");
+        }
+        DType dt = x.dtype();
+        if ((dt != DType.F32 && dt != DType.F64) || gy.dtype() != dt) return Backend.super.geluBackward(x, gy);
+        Tensor xc = x.contiguous(), gc = gy.contiguous();
+        Tensor out = alloc(dt, x.shape());
+        int n = out.numel(), xb = xc.offset(), gb = gc.offset();
+        CpuStorage sx = st(xc), sg = st(gc), so = st(out);
+        if (dt == DType.F32) {
+            Parallel.forRange(n, FLAT_GRAIN, (s, e) -> k().geluBackward(sx.f32(), xb + s, sg.f32(), gb + s, so.f32(), s, e - s));
+        } else {
+            double invSqrt2 = 1 / Math.sqrt(2), invSqrt2Pi = 1 / Math.sqrt(2 * Math.PI);
+            Parallel.forRange(n, FLAT_GRAIN, (s, e) -> {
+                double[] a = sx.f64(), g = sg.f64(), o = so.f64();
+                for (int i = s; i < e; i++) {
+                    double v = a[xb + i];
+                    double cdf = 0.5 * (1.0 + UnaryOp.ERF.apply(v * invSqrt2));
+                    o[i] = g[gb + i] * (cdf + v * Math.exp(-0.5 * v * v) * invSqrt2Pi);
+                }
+            });
+        }
+        return out;
+    }
+
     @Override
     public Tensor binary(BinaryOp op, Tensor a, Tensor b, DType outType) {
         int[] shape = Shape.broadcast(op.name(), a.shape(), b.shape());

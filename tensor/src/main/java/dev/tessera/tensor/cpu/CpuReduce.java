@@ -7,8 +7,9 @@ import dev.tessera.tensor.ops.ReduceOp;
 /**
  * Reductions on the CPU. The input is viewed as [outer, inner] with the reduced axes innermost
  * (a transposed copy when they are not); every output element reduces one contiguous run in a
- * fixed order, so results never depend on the thread count. A sum over leading axes of a
- * contiguous tensor (the gradient of a broadcast bias) is done column-wise without the copy.
+ * fixed order, so results never depend on the thread count. A sum over leading axes, or over one
+ * run of consecutive middle axes, of a contiguous tensor (the gradient of a broadcast bias) is done
+ * column-wise without the copy.
  */
 final class CpuReduce {
     private CpuReduce() {}
@@ -49,6 +50,18 @@ final class CpuReduce {
         if ((op == ReduceOp.SUM || op == ReduceOp.MEAN) && leadingPrefix && axes.length < rank
                 && x.isContiguous() && (x.dtype() == DType.F32 || x.dtype() == DType.F64)) {
             columnSums(x, inner, outer, op == ReduceOp.MEAN, out);
+            return out;
+        }
+        // A sum over one run of consecutive axes that does not include the last (the gradient of a
+        // [E, 1, h] bias): [pre, red, post] column sums per leading index, without the transposed copy.
+        int lo = axes.length == 0 ? 0 : axes[0];
+        boolean consecutiveRun = axes.length > 0;
+        for (int d = 0; d < axes.length; d++) if (axes[d] != lo + d) consecutiveRun = false;
+        if ((op == ReduceOp.SUM || op == ReduceOp.MEAN) && consecutiveRun && lo + axes.length < rank
+                && x.isContiguous() && (x.dtype() == DType.F32 || x.dtype() == DType.F64)) {
+            int pre = 1;
+            for (int d = 0; d < lo; d++) pre *= shape[d];
+            middleSums(x, pre, inner, outer / pre, op == ReduceOp.MEAN, out);
             return out;
         }
 
@@ -150,6 +163,47 @@ final class CpuReduce {
             default:
                 throw new IllegalStateException("reduce: unhandled op " + op);
         }
+    }
+
+    /** Column width of one work item of {@link #middleSums}: fixed, so results never depend on the thread count. */
+    private static final int MIDDLE_COLS = 256;
+
+    /**
+     * Sums x viewed as [pre, rows, cols] over rows into out [pre, cols]; each output element adds its
+     * rows in order in double (as {@link #columnSums}), one work item per (leading index, column block).
+     */
+    private static void middleSums(Tensor x, int pre, int rows, int cols, boolean mean, Tensor out) {
+        CpuStorage s = CpuBackend.st(x), o = CpuBackend.st(out);
+        int base = x.offset();
+        int colBlocks = (cols + MIDDLE_COLS - 1) / MIDDLE_COLS;
+        int grain = Math.max(1, CpuBackend.FLAT_GRAIN / Math.max(1, rows * Math.min(cols, MIDDLE_COLS)));
+        boolean f32 = x.dtype() == DType.F32;
+        Parallel.forRange(pre * colBlocks, grain, (i0, i1) -> {
+            double[] acc = new double[MIDDLE_COLS];
+            for (int item = i0; item < i1; item++) {
+                int p = item / colBlocks, c0 = (item % colBlocks) * MIDDLE_COLS;
+                int w = Math.min(MIDDLE_COLS, cols - c0);
+                java.util.Arrays.fill(acc, 0, w, 0.0);
+                int start = base + p * rows * cols + c0;
+                if (f32) {
+                    float[] a = s.f32();
+                    for (int i = 0; i < rows; i++) {
+                        int off = start + i * cols;
+                        for (int c = 0; c < w; c++) acc[c] += a[off + c];
+                    }
+                    float[] r = o.f32();
+                    for (int c = 0; c < w; c++) r[p * cols + c0 + c] = (float) (mean ? acc[c] / rows : acc[c]);
+                } else {
+                    double[] a = s.f64();
+                    for (int i = 0; i < rows; i++) {
+                        int off = start + i * cols;
+                        for (int c = 0; c < w; c++) acc[c] += a[off + c];
+                    }
+                    double[] r = o.f64();
+                    for (int c = 0; c < w; c++) r[p * cols + c0 + c] = mean ? acc[c] / rows : acc[c];
+                }
+            }
+        });
     }
 
     /** Sums x viewed as [inner(rows), outer(cols)] over rows; parallel over column blocks. */

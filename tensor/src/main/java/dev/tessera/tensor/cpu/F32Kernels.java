@@ -66,6 +66,9 @@ public interface F32Kernels {
     /** {@code out[i] = op(x[i])} for every {@link UnaryOp}. */
     void unary(UnaryOp op, float[] x, int xo, float[] out, int oo, int len);
 
+    /** Exact-GELU backward: {@code out[i] = g[i] (Phi(x[i]) + x[i] phi(x[i]))}. */
+    void geluBackward(float[] x, int xo, float[] g, int go, float[] out, int oo, int len);
+
     /** {@code y[i] += alpha * x[i]} (the SIMD path uses a fused multiply-add). */
     void axpy(float alpha, float[] x, int xo, float[] y, int yo, int len);
 

@@ -71,6 +71,18 @@ public final class ScalarF32Kernels implements F32Kernels {
     }
 
     @Override
+    public void geluBackward(float[] x, int xo, float[] g, int go, float[] out, int oo, int len) {
+        for (int i = 0; i < len; i++) {
+            double v = x[xo + i];
+            double cdf = 0.5 * (1.0 + UnaryOp.ERF.apply(v * INV_SQRT2));
+            double pdf = Math.exp(-0.5 * v * v) * INV_SQRT_2PI;
+            out[oo + i] = (float) (g[go + i] * (cdf + v * pdf));
+        }
+    }
+
+    private static final double INV_SQRT2 = 1 / Math.sqrt(2), INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+    @Override
     public void unary(UnaryOp op, float[] x, int xo, float[] out, int oo, int len) {
         // Hot functions get their own loop so the call inlines; the rest go through the definition.
         switch (op) {

@@ -27,6 +27,34 @@ class FusedOpsTest {
         return dt == DType.F64 ? 1e-12 : 1e-6;
     }
 
+    /** geluBackward is a default method of the SPI (the composite), so OpCoverageTest does not require it; the CPU override is checked here. */
+    @Test
+    void geluBackwardMatchesReference() {
+        Random r = new Random(5);
+        for (DType dt : FLOATS) {
+            for (int[] xs : SHAPES) {
+                Layout lay = xs.length > 1 && xs[0] > 100 ? Layout.CONTIGUOUS : LAYOUTS[xs.length % 3];
+                int n = ReferenceOps.numel(xs);
+                double[] xv = Fixtures.values(r, dt, -7, 7, n), gv = Fixtures.values(r, dt, -2, 2, n);
+                double[] want = new double[n];
+                for (int i = 0; i < n; i++) {
+                    double v = xv[i];
+                    double cdf = 0.5 * (1 + dev.tessera.tensor.ops.UnaryOp.ERF.apply(v / Math.sqrt(2)));
+                    want[i] = gv[i] * (cdf + v * Math.exp(-0.5 * v * v) / Math.sqrt(2 * Math.PI));
+                }
+                Tensor x = Fixtures.make(dt, xv, lay, xs), g = Fixtures.make(dt, gv, Layout.CONTIGUOUS, xs);
+                assertClose("geluBackward " + dt + " " + Arrays.toString(xs) + " " + lay, want, xs, dt, CPU.geluBackward(x, g),
+                        Fixtures.tol(dt), atol(dt));
+            }
+        }
+        // mixed dtypes take the composite path and promote like it
+        Tensor x = Tensor.of(new float[] {-1f, 0f, 2f}, 3), g = Tensor.of(new double[] {1, 1, 1}, 3);
+        Tensor gx = CPU.geluBackward(x, g);
+        assertEquals(DType.F64, gx.dtype());
+        assertEquals(0.5, gx.toDoubleArray()[1], 1e-12);
+        assertError(() -> CPU.geluBackward(x, Tensor.zeros(DType.F32, 4)), "geluBackward", "same shape");
+    }
+
     @Test
     @OpReference({"softmax", "logSoftmax"})
     void softmaxAndLogSoftmaxMatchReference() {

@@ -293,6 +293,20 @@ public final class VectorF32Kernels implements F32Kernels {
     }
 
     @Override
+    public void geluBackward(float[] x, int xo, float[] g, int go, float[] out, int oo, int len) {
+        int i = 0, ub = S.loopBound(len);
+        for (; i < ub; i += L) {
+            var v = FloatVector.fromArray(S, x, xo + i);
+            VectorMath.geluGrad(v).mul(FloatVector.fromArray(S, g, go + i)).intoArray(out, oo + i);
+        }
+        if (i < len) {
+            var m = S.indexInRange(i, len);
+            var v = FloatVector.fromArray(S, x, xo + i, m);
+            VectorMath.geluGrad(v).mul(FloatVector.fromArray(S, g, go + i, m)).intoArray(out, oo + i, m);
+        }
+    }
+
+    @Override
     public void unary(UnaryOp op, float[] x, int xo, float[] out, int oo, int len) {
         int i = 0, ub = S.loopBound(len);
         var one = FloatVector.broadcast(S, 1f);

@@ -90,6 +90,15 @@ final class VectorMath {
         return v.mul(0.5f).mul(erf(v.mul(INV_SQRT2)).add(1f));
     }
 
+    private static final float INV_SQRT_2PI = 0.39894228040143268f;
+
+    /** Derivative of exact GELU: Phi(x) + x phi(x) = 0.5 (1 + erf(x / sqrt 2)) + x exp(-x^2 / 2) / sqrt(2 pi). */
+    static FloatVector geluGrad(FloatVector v) {
+        FloatVector cdf = erf(v.mul(INV_SQRT2)).add(1f).mul(0.5f);
+        FloatVector pdf = exp(v.mul(v).mul(-0.5f)).mul(INV_SQRT_2PI);
+        return v.fma(pdf, cdf);
+    }
+
     /** Tanh GELU: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
     static FloatVector geluTanh(FloatVector v) {
         FloatVector inner = v.mul(v).mul(0.044715f).mul(v).add(v).mul(SQRT_2_OVER_PI);
