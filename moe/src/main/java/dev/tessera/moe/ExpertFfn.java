@@ -65,6 +65,69 @@ public final class ExpertFfn extends Module {
         return h.matmul(w2.var()).add(b2.var());
     }
 
+    /**
+     * All experts on packed rows: {@code rows [N, d] -> [N, d]}, where the first {@code counts[0]}
+     * rows belong to expert 0, the next {@code counts[1]} to expert 1, and so on ({@code N = sum counts}).
+     * Computes only the rows present (no padding to a capacity); each row's result equals
+     * {@link #forward} on a capacity buffer holding the same rows up to float rounding.
+     */
+    public Variable forwardGrouped(Variable rows, int[] counts) {
+        if (counts.length != experts) {
+            throw new IllegalArgumentException("ExpertFfn.forwardGrouped: counts has " + counts.length + " entries, expected " + experts);
+        }
+        long n = 0;
+        for (int c : counts) {
+            if (c < 0) throw new IllegalArgumentException("ExpertFfn.forwardGrouped: negative count in " + java.util.Arrays.toString(counts));
+            n += c;
+        }
+        if (rows.rank() != 2 || rows.dim(1) != dModel || rows.dim(0) != n) {
+            throw new IllegalArgumentException("ExpertFfn.forwardGrouped: expected rows [" + n + ", " + dModel + "], got "
+                    + java.util.Arrays.toString(rows.shape()));
+        }
+        Variable h = groupedLinear(rows, w1.var(), b1.var(), counts).gelu();
+        return groupedLinear(h, w2.var(), b2.var(), counts);
+    }
+
+    /**
+     * {@code y[r] = x[r] W[e] + b[e]} for the rows r of group e: one GEMM per non-empty group on row
+     * views, so the backward's weight gradients land in one [E, in, out] tensor (no per-expert
+     * full-size zero gradients as slicing the parameters would create).
+     */
+    static Variable groupedLinear(Variable x, Variable w, Variable b, int[] counts) {
+        Tensor xv = x.value(), wv = w.value(), bv = b.value();
+        int e = counts.length, din = wv.dim(1), dout = wv.dim(2);
+        java.util.List<Tensor> parts = new java.util.ArrayList<>();
+        int off = 0;
+        for (int i = 0; i < e; i++) {
+            if (counts[i] > 0) parts.add(xv.narrow(0, off, counts[i]).matmul(wv.select(0, i)).add(bv.select(0, i)));
+            off += counts[i];
+        }
+        Tensor y = parts.size() == 1 ? parts.get(0) : Tensor.concat(0, parts.toArray(Tensor[]::new));
+        return Variable.custom("groupedLinear", y, new Variable[] {x, w, b}, g -> {
+            Tensor gc = g.contiguous();
+            java.util.List<Tensor> gx = new java.util.ArrayList<>();
+            Tensor[] gw = new Tensor[e], gb = new Tensor[e];
+            int o = 0;
+            for (int i = 0; i < e; i++) {
+                int c = counts[i];
+                if (c > 0) {
+                    Tensor gi = gc.narrow(0, o, c);
+                    if (x.requiresGrad()) gx.add(gi.matmul(wv.select(0, i).mT()));
+                    if (w.requiresGrad()) gw[i] = xv.narrow(0, o, c).mT().matmul(gi);
+                    if (b.requiresGrad()) gb[i] = gi.sumKeepDims(0);
+                } else {
+                    if (w.requiresGrad()) gw[i] = Tensor.zeros(gc.dtype(), gc.device(), din, dout);
+                    if (b.requiresGrad()) gb[i] = Tensor.zeros(gc.dtype(), gc.device(), 1, dout);
+                }
+                o += c;
+            }
+            Tensor dx = !x.requiresGrad() ? null : gx.size() == 1 ? gx.get(0) : Tensor.concat(0, gx.toArray(Tensor[]::new));
+            Tensor dw = w.requiresGrad() ? Tensor.stack(0, gw) : null;
+            Tensor db = b.requiresGrad() ? Tensor.stack(0, gb) : null;
+            return new Tensor[] {dx, dw, db};
+        });
+    }
+
     /** Expert {@code e} alone on {@code x [..., d]}. */
     public Variable forwardOne(int e, Variable x) {
         if (e < 0 || e >= experts) throw new IllegalArgumentException("ExpertFfn.forwardOne: expert " + e + " not in [0, " + experts + ")");

@@ -211,21 +211,32 @@ public final class SparseMoE extends Module implements Layer {
         return device.equals(hostIndex.device()) ? hostIndex : hostIndex.to(device);
     }
 
-    /** Gathers the kept rows into [E, C, d], runs the experts, and scatter-adds the gated results back. */
+    /**
+     * Gathers the kept rows packed by expert (the occupied slots of the [E, C] capacity buffer without
+     * its empty tail), runs each expert on its own rows only, and scatter-adds the gated results back.
+     * Skipping the empty slots saves the GEMM rows a padded [E, C, d] buffer would spend on them
+     * (a fifth of the expert FLOPs at cf 1.25 and even load).
+     */
     private Variable combine(Variable x, Variable x2, Dispatch plan, Variable gates, int t) {
         int d = experts.dModel(), e = options.experts();
         int[] xs = x.shape();
         int c = plan.capacity();
-        if (plan.keptSlot().length == 0) return x.mul(0.0);
-        // empty slots read token 0: their outputs are never combined, so their gradient is zero
-        int[] slotToken = plan.slotToken().clone();
-        for (int i = 0; i < slotToken.length; i++) if (slotToken[i] < 0) slotToken[i] = 0;
-        Variable buf = x2.indexSelect(0, onDeviceOf(x, Tensor.of(slotToken, slotToken.length))).reshape(e, c, d);
-        Variable h = experts.forward(buf).reshape(e * c, d);
         int n = plan.keptSlot().length;
-        Variable hk = h.indexSelect(0, onDeviceOf(x, Tensor.of(plan.keptSlot(), n)));
-        Variable wk = gates.indexSelect(0, onDeviceOf(x, Tensor.of(plan.keptChoice(), n))).unsqueeze(1);
-        Variable y = Variable.indexAdd(new int[] {t, d}, 0, onDeviceOf(x, Tensor.of(plan.keptToken(), n)), hk.mul(wk));
+        if (n == 0) return x.mul(0.0);
+        int[] kept = plan.kept();
+        int[] rowStart = new int[e];
+        for (int i = 1; i < e; i++) rowStart[i] = rowStart[i - 1] + kept[i - 1];
+        // kept assignment a sits in slot keptSlot[a] = expert * C + position, position < kept[expert]
+        int[] rowToken = new int[n], rowChoice = new int[n];
+        for (int a = 0; a < n; a++) {
+            int slot = plan.keptSlot()[a], ex = slot / c, row = rowStart[ex] + slot % c;
+            rowToken[row] = plan.keptToken()[a];
+            rowChoice[row] = plan.keptChoice()[a];
+        }
+        Tensor tokens = onDeviceOf(x, Tensor.of(rowToken, n));
+        Variable h = experts.forwardGrouped(x2.indexSelect(0, tokens), kept);
+        Variable wk = gates.indexSelect(0, onDeviceOf(x, Tensor.of(rowChoice, n))).unsqueeze(1);
+        Variable y = Variable.indexAdd(new int[] {t, d}, 0, tokens, h.mul(wk));
         return y.reshape(xs);
     }
 
