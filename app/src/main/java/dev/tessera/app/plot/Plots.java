@@ -66,6 +66,8 @@ public final class Plots {
         if (series.isEmpty()) throw new IllegalArgumentException("Plots.lines: series is empty");
         XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(xLabel).yAxisTitle(yLabel).build();
         style(chart.getStyler());
+        // below the plot: inside it, the legend hides whatever curve runs through the top-right corner
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
         chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
         chart.getStyler().setYAxisLogarithmic(logY);
         for (var e : series.entrySet()) {
