@@ -12,7 +12,7 @@ import java.util.HexFormat;
  * reports) is first written under a hidden temporary name in the target's folder and then renamed, so a
  * crash never leaves a half-written file behind.
  *
- * <p>Unlike {@link Files#createTempFile(Path, String, String)}, which creates owner-only (0600) files,
+ * <p>Unlike {@code Files.createTempFile}, which creates owner-only (0600) files,
  * these get the default permissions of a new file (as the process's umask allows), so the renamed result
  * is readable like any other file the user writes.
  *
