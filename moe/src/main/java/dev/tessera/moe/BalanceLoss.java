@@ -27,7 +27,7 @@ public final class BalanceLoss {
         if (load.length != e) throw new IllegalArgumentException("switchLoss: load has " + load.length + " experts, probs has " + e);
         double[] f = new double[e];
         for (int i = 0; i < e; i++) f[i] = (double) load[i] / ((double) t * k);
-        Variable fv = Variable.constant(Tensor.of(f, e).to(probs.dtype()));
+        Variable fv = Variable.constant(Tensor.of(f, e).to(probs.dtype()).to(probs.value().device()));
         return probs.mean(0).mul(fv).sum().mul(alpha * e);
     }
 

@@ -5,6 +5,7 @@ import dev.tessera.nn.Layer;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.layers.Linear;
 import dev.tessera.tensor.DType;
+import dev.tessera.tensor.Device;
 import dev.tessera.tensor.Rng;
 import dev.tessera.tensor.Tensor;
 import java.util.List;
@@ -108,7 +109,7 @@ public final class DenseMoE extends Module implements Layer {
         Variable g = logits.softmax(-1);
         int e = experts.size();
         // H = -sum g log g, with log g from logSoftmax so that tiny gates stay finite
-        lastAux = options.entropyCoef() == 0 ? zero(x.dtype())
+        lastAux = options.entropyCoef() == 0 ? zero(x.dtype(), x.value().device())
                 : g.mul(logits.logSoftmax(-1)).sum(-1).neg().mean().mul(options.entropyCoef());
         if (isTraining() && options.gateDropout() > 0) g = dropGates(g);
         lastGates = g.value();
@@ -134,7 +135,7 @@ public final class DenseMoE extends Module implements Layer {
             // a token without any expert would produce nothing; keep the whole row instead
             if (!any) for (int i = 0; i < e; i++) mask[r * e + i] = 1;
         }
-        Variable m = Variable.constant(Tensor.of(mask, s).to(g.dtype()));
+        Variable m = Variable.constant(Tensor.of(mask, s).to(g.dtype()).to(g.value().device()));
         Variable kept = g.mul(m);
         return kept.div(kept.sumKeepDims(-1));
     }
@@ -154,8 +155,9 @@ public final class DenseMoE extends Module implements Layer {
         return lastGates;
     }
 
-    static Variable zero(DType dtype) {
-        return Variable.constant(Tensor.scalar(dtype, 0.0));
+    static Variable zero(DType dtype, Device device) {
+        Tensor z = Tensor.scalar(dtype, 0.0);
+        return Variable.constant(device.equals(z.device()) ? z : z.to(device));
     }
 
     @Override

@@ -181,7 +181,7 @@ public final class SparseMoE extends Module implements Layer {
         }
         lastStats = MoeStats.of(plan, t, k);
 
-        Variable aux = options.alpha() > 0 ? BalanceLoss.switchLoss(probs, plan.load(), k, options.alpha()) : DenseMoE.zero(rd);
+        Variable aux = options.alpha() > 0 ? BalanceLoss.switchLoss(probs, plan.load(), k, options.alpha()) : DenseMoE.zero(rd, x.value().device());
         if (options.zLossCoef() > 0) aux = aux.add(BalanceLoss.zLoss(logits, options.zLossCoef()));
         lastAux = aux;
 
@@ -199,7 +199,7 @@ public final class SparseMoE extends Module implements Layer {
         int e = options.experts(), k = options.topK();
         Dispatch plan = Dispatch.expertChoice(scores, t, e, Dispatch.capacity(options.capacityFactor(), k, t, e));
         lastStats = MoeStats.ofExpertChoice(plan, t, k);
-        lastAux = options.zLossCoef() > 0 ? BalanceLoss.zLoss(logits, options.zLossCoef()) : DenseMoE.zero(logits.dtype());
+        lastAux = options.zLossCoef() > 0 ? BalanceLoss.zLoss(logits, options.zLossCoef()) : DenseMoE.zero(logits.dtype(), x.value().device());
         Variable gates = probs.reshape(t * e);
         if (gates.dtype() != x.dtype()) gates = gates.to(x.dtype());
         return combine(x, x2, plan, gates, t);
