@@ -1,7 +1,7 @@
 package dev.tessera.bench;
 
-import dev.tessera.tensor.cpu.F32Kernels;
-import dev.tessera.tensor.cpu.Parallel;
+import dev.tessera.tensor.internal.cpu.F32Kernels;
+import dev.tessera.tensor.internal.cpu.Parallel;
 import dev.tessera.tensor.ops.BinaryOp;
 import dev.tessera.tensor.ops.UnaryOp;
 import java.util.SplittableRandom;

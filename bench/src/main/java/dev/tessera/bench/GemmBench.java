@@ -1,6 +1,6 @@
 package dev.tessera.bench;
 
-import dev.tessera.tensor.cpu.Gemm;
+import dev.tessera.tensor.internal.cpu.Gemm;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;

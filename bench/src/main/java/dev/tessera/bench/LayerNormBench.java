@@ -1,7 +1,7 @@
 package dev.tessera.bench;
 
-import dev.tessera.tensor.cpu.F32Kernels;
-import dev.tessera.tensor.cpu.Parallel;
+import dev.tessera.tensor.internal.cpu.F32Kernels;
+import dev.tessera.tensor.internal.cpu.Parallel;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

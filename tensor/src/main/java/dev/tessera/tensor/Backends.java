@@ -1,6 +1,6 @@
 package dev.tessera.tensor;
 
-import dev.tessera.tensor.cpu.CpuBackend;
+import dev.tessera.tensor.internal.cpu.CpuBackend;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;

@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
-import dev.tessera.tensor.cpu.CpuConfig;
+import dev.tessera.tensor.internal.cpu.CpuConfig;
 import dev.tessera.tensor.ops.BinaryOp;
 import dev.tessera.tensor.ops.UnaryOp;
 import java.util.Random;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.tessera.tensor.cpu.CpuStorage;
+import dev.tessera.tensor.internal.cpu.CpuStorage;
 import java.util.Random;
 import org.junit.jupiter.api.function.Executable;
 

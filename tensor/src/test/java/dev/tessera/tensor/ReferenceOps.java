@@ -1,6 +1,6 @@
 package dev.tessera.tensor;
 
-import dev.tessera.tensor.cpu.CpuStorage;
+import dev.tessera.tensor.internal.cpu.CpuStorage;
 import java.util.Arrays;
 import java.util.Comparator;
 

@@ -1,6 +1,6 @@
 package dev.tessera.app.cli;
 
-import dev.tessera.tensor.cpu.CpuConfig;
+import dev.tessera.tensor.internal.cpu.CpuConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
