@@ -9,10 +9,8 @@ import dev.tessera.lp.MHeight;
 import dev.tessera.lp.pickle.CoursePickles;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -117,18 +115,6 @@ public final class LabelCommand implements Callable<Integer> {
             if (Double.isInfinite(v)) arr.add("inf");
             else arr.add(v);
         }
-        Path dir = f.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = AtomicFiles.tempFile(dir, "." + f.getFileName() + ".", ".tmp");
-        try {
-            om.writeValue(tmp.toFile(), arr);
-            try {
-                Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFiles.write(f, tmp -> om.writeValue(tmp.toFile(), arr));
     }
 }

@@ -10,7 +10,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -113,14 +112,7 @@ public final class CorpusLoader {
             try (InputStream in = Files.newInputStream(tgz)) {
                 body = extractor.text(TarGz.read(in, MAX_ARCHIVE_BYTES));
             }
-            Files.createDirectories(text.getParent());
-            Path tmp = AtomicFiles.tempFile(text.getParent(), ".tmp-" + name, ".txt");
-            try {
-                Files.writeString(tmp, body, StandardCharsets.UTF_8);
-                Files.move(tmp, text, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+            AtomicFiles.writeString(text, body);
             log.printf("corpus: extracted %s from %s; text cached at %s%n", pkg, tgz, text);
             return new Corpus(name, body, origin);
         } catch (IOException | RuntimeException e) {

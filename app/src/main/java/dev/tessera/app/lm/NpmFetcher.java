@@ -10,7 +10,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -123,13 +122,7 @@ public final class NpmFetcher {
                 if (!matches(body, pkg.integrity())) {
                     throw new RetryableException("the download of " + pkg + " does not match its pinned integrity");
                 }
-                Path tmp = AtomicFiles.tempFile(target.getParent(), ".tmp-" + pkg.name(), ".tgz");
-                try {
-                    Files.write(tmp, body);
-                    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-                } finally {
-                    Files.deleteIfExists(tmp);
-                }
+                AtomicFiles.writeBytes(target, body);
                 return target;
             } catch (FinalException e) {
                 throw new IOException("fetching " + pkg + ": " + e.getMessage(), e);

@@ -1,11 +1,10 @@
 package dev.tessera.app.plot;
 
+import dev.tessera.tensor.io.AtomicFiles;
 import java.awt.Color;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -157,12 +156,11 @@ public final class Plots {
     }
 
     private static void write(Chart<?, ?> chart, Path file) {
+        if (!file.getFileName().toString().endsWith(".png")) {
+            throw new IllegalArgumentException("Plots: file must end in .png, got " + file);
+        }
         try {
-            Path abs = file.toAbsolutePath();
-            Files.createDirectories(abs.getParent());
-            Path tmp = abs.resolveSibling(abs.getFileName() + ".tmp.png");
-            BitmapEncoder.saveBitmap(chart, tmp.toString(), BitmapEncoder.BitmapFormat.PNG);
-            Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFiles.write(file, tmp -> BitmapEncoder.saveBitmap(chart, tmp.toString(), BitmapEncoder.BitmapFormat.PNG));
         } catch (IOException e) {
             throw new UncheckedIOException("Plots: could not write " + file, e);
         }

@@ -3,11 +3,7 @@ package dev.tessera.app.score;
 import dev.tessera.tensor.io.AtomicFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 
 /**
@@ -33,19 +29,7 @@ public final class Submission {
             b.append(ids[i]).append(',').append(format(scores[i])).append('\n');
         }
         try {
-            Path dir = file.toAbsolutePath().getParent();
-            if (dir != null) Files.createDirectories(dir);
-            Path tmp = AtomicFiles.tempFile(dir, "." + file.getFileName() + ".", ".tmp");
-            try {
-                Files.writeString(tmp, b, StandardCharsets.UTF_8);
-                try {
-                    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-                }
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+            AtomicFiles.writeString(file, b.toString());
         } catch (IOException e) {
             throw new UncheckedIOException("Submission.write: cannot write " + file + ": " + e.getMessage(), e);
         }

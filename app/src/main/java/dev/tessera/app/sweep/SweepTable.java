@@ -1,11 +1,9 @@
 package dev.tessera.app.sweep;
 
+import dev.tessera.tensor.io.AtomicFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -125,11 +123,7 @@ public final class SweepTable {
             b.append(String.join(",", c.stream().map(SweepTable::csv).toList())).append('\n');
         }
         try {
-            Path abs = file.toAbsolutePath();
-            Files.createDirectories(abs.getParent());
-            Path tmp = abs.resolveSibling(abs.getFileName() + ".tmp");
-            Files.writeString(tmp, b, StandardCharsets.UTF_8);
-            Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFiles.writeString(file, b.toString());
         } catch (IOException e) {
             throw new UncheckedIOException("SweepTable: cannot write " + file + ": " + e.getMessage(), e);
         }

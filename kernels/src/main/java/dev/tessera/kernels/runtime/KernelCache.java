@@ -3,10 +3,8 @@ package dev.tessera.kernels.runtime;
 import dev.tessera.tensor.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -83,14 +81,7 @@ public final class KernelCache {
     /** Stores a binary; failures are logged once and otherwise ignored. */
     public void put(String key, byte[] binary) {
         try {
-            Files.createDirectories(dir);
-            Path tmp = AtomicFiles.tempFile(dir, key, ".tmp");
-            Files.write(tmp, binary);
-            try {
-                Files.move(tmp, file(key), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file(key), StandardCopyOption.REPLACE_EXISTING);
-            }
+            AtomicFiles.writeBytes(file(key), binary);
         } catch (IOException e) {
             if (!warned) {
                 warned = true;

@@ -4,10 +4,8 @@ import dev.tessera.tensor.io.AtomicFiles;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -84,17 +82,7 @@ public record DatasetInfo(String format, String codeVersion, String sampler, lon
 
     /** Writes {@code dir/dataset_info.json} atomically. */
     public void write(Path dir) throws IOException {
-        Path tmp = AtomicFiles.tempFile(dir, "." + FILE + ".", ".tmp");
-        try {
-            mapper().writeValue(tmp.toFile(), this);
-            try {
-                Files.move(tmp, dir.resolve(FILE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, dir.resolve(FILE), StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFiles.write(dir.resolve(FILE), tmp -> mapper().writeValue(tmp.toFile(), this));
     }
 
     /** Reads {@code dir/dataset_info.json}. */

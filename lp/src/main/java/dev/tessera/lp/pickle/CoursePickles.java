@@ -6,10 +6,8 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -92,21 +90,11 @@ public final class CoursePickles {
     public static void writeFloats(Path file, double[] values) throws IOException {
         List<Double> list = new ArrayList<>(values.length);
         for (double v : values) list.add(v);
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = AtomicFiles.tempFile(dir, "." + file.getFileName() + ".", ".tmp");
-        try {
+        AtomicFiles.write(file, tmp -> {
             try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp))) {
                 new Pickler(false).dump(list, out);
             }
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        });
     }
 
     private static List<?> asList(Object o, String where) {

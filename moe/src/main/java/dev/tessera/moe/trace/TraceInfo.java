@@ -5,10 +5,8 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 
@@ -88,18 +86,7 @@ public record TraceInfo(String format, int rowsPerShard, String inputDtype, Map<
 
     /** Writes {@code dir/trace_info.json} through a temporary file and a rename. */
     public void write(Path dir) throws IOException {
-        Files.createDirectories(dir);
-        Path tmp = AtomicFiles.tempFile(dir, "." + FILE + ".", ".tmp");
-        try {
-            JSON.writeValue(tmp.toFile(), this);
-            try {
-                Files.move(tmp, dir.resolve(FILE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, dir.resolve(FILE), StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFiles.write(dir.resolve(FILE), tmp -> JSON.writeValue(tmp.toFile(), this));
     }
 
     /** Reads {@code dir/trace_info.json}, checking the format. */

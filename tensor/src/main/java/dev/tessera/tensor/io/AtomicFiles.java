@@ -1,9 +1,12 @@
 package dev.tessera.tensor.io;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 
@@ -17,15 +20,61 @@ import java.util.HexFormat;
  * is readable like any other file the user writes.
  *
  * <pre>{@code
- * Path tmp = AtomicFiles.tempFile(dir, "." + name + ".", ".tmp");
- * Files.write(tmp, bytes);
- * Files.move(tmp, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+ * AtomicFiles.write(dir.resolve("report.csv"), tmp -> Files.writeString(tmp, csv));
+ * AtomicFiles.writeString(dir.resolve("info.json"), json);
  * }</pre>
  */
 public final class AtomicFiles {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private AtomicFiles() {}
+
+    /** Fills the temporary file that then replaces the target. */
+    @FunctionalInterface
+    public interface Writer {
+        /** Writes the whole content into {@code tmp}. */
+        void write(Path tmp) throws IOException;
+    }
+
+    /**
+     * Writes {@code target} through {@code writer} into a fresh temporary sibling (creating the folder
+     * if needed) and renames it over the target; on any failure the temporary file is removed and the
+     * previous target, if any, is left untouched.
+     */
+    public static void write(Path target, Writer writer) throws IOException {
+        Path abs = target.toAbsolutePath();
+        Path dir = abs.getParent();
+        Files.createDirectories(dir);
+        String name = abs.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        // keep the extension last: some encoders choose the format by it or append their own
+        Path tmp = tempFile(dir, "." + name + ".", ".tmp" + (dot > 0 ? name.substring(dot) : ""));
+        try {
+            writer.write(tmp);
+            replace(tmp, abs);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** {@link #write} of a UTF-8 string. */
+    public static void writeString(Path target, String text) throws IOException {
+        write(target, tmp -> Files.writeString(tmp, text, StandardCharsets.UTF_8));
+    }
+
+    /** {@link #write} of a byte array. */
+    public static void writeBytes(Path target, byte[] bytes) throws IOException {
+        write(target, tmp -> Files.write(tmp, bytes));
+    }
+
+    /** Renames {@code source} over {@code target}, atomically where the file system can. */
+    public static void replace(Path source, Path target) throws IOException {
+        try {
+            Files.move(source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(source, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
 
     /** Creates a new empty file {@code dir/prefix<random>suffix} with default permissions. */
     public static Path tempFile(Path dir, String prefix, String suffix) throws IOException {

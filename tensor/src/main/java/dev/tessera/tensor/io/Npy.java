@@ -11,10 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -163,17 +160,12 @@ public final class Npy {
         for (int i = 0; i < t.rank(); i++) shape.append(t.dim(i)).append(t.rank() == 1 ? "," : i + 1 < t.rank() ? ", " : "");
         shape.append(')');
         String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
-        byte[] header = pad(dict, 1);
-        int major = 1;
-        if (header.length - 10 > 0xFFFF) {
-            header = pad(dict, 2);
-            major = 2;
-        }
+        byte[] v1 = pad(dict, 1);
+        boolean needsV2 = v1.length - 10 > 0xFFFF;
+        byte[] header = needsV2 ? pad(dict, 2) : v1;
+        int major = needsV2 ? 2 : 1;
         ByteBuffer data = TensorFiles.bytes("npy", t);
-        Path dir = path.toAbsolutePath().getParent();
-        if (dir != null) Files.createDirectories(dir);
-        Path tmp = AtomicFiles.tempFile(dir, "." + path.getFileName() + ".", ".tmp");
-        try {
+        AtomicFiles.write(path, tmp -> {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 ByteBuffer pre = ByteBuffer.allocate(header.length).order(ByteOrder.LITTLE_ENDIAN);
                 pre.put(header).flip();
@@ -182,14 +174,7 @@ public final class Npy {
                 writeFully(ch, data);
                 ch.force(true);
             }
-            try {
-                Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException ex) {
-                Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        });
     }
 
     /** Magic, version, length field and the dict padded with spaces and a newline to a multiple of 64. */

@@ -34,4 +34,31 @@ class AtomicFilesTest {
         assertNotEquals(a, b);
         assertEquals(0, Files.size(a));
     }
+
+    @Test
+    void writeReplacesTheTargetAndLeavesNoTemporaryFile() throws Exception {
+        Path target = dir.resolve("sub/report.csv");
+        AtomicFiles.writeString(target, "a,b\n");
+        AtomicFiles.writeString(target, "c,d\n");
+        assertEquals("c,d\n", Files.readString(target));
+        try (var files = Files.list(target.getParent())) {
+            assertEquals(1, files.count(), "only the target remains");
+        }
+    }
+
+    @Test
+    void aFailingWriterKeepsThePreviousTargetAndRemovesItsTemporaryFile() throws Exception {
+        Path target = dir.resolve("model.safetensors");
+        AtomicFiles.writeString(target, "old");
+        var e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> AtomicFiles.write(target, tmp -> {
+            assertTrue(tmp.getFileName().toString().endsWith(".tmp.safetensors"), "temporary name keeps the extension: " + tmp);
+            Files.writeString(tmp, "half");
+            throw new java.io.IOException("disk full");
+        }));
+        assertEquals("disk full", e.getMessage());
+        assertEquals("old", Files.readString(target));
+        try (var files = Files.list(dir)) {
+            assertEquals(1, files.count(), "the temporary file is gone");
+        }
+    }
 }
