@@ -153,7 +153,7 @@ public final class RegressionCommand implements Callable<Integer> {
             + "models are small, so a step is latency-bound, where the CPU does well).")
     String device = "cpu";
 
-    @Option(names = "--resume", paramLabel = "latest|DIR", description = {"Continue a run from its checkpoint (model, optimizer, schedule, epoch): latest = "
+    @Option(names = "--resume", paramLabel = "latest|DIR", description = {"Continue a run from its checkpoint (model, optimizer, schedule, epoch, dropout generators): latest = "
             + "the newest checkpoint of --out (without --out: of the newest runs/regression-* folder); DIR = a run folder or a ckpt-* folder in it.",
             "Repeat the original flags; only --epochs may change (upwards)."})
     String resume;

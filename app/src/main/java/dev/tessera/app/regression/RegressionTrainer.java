@@ -43,16 +43,19 @@ import java.util.Map;
  *       {@code val/objective} every epoch, the MoE statistics of every MoE layer ({@code moe/<layer>/...});</li>
  *   <li>{@code loss.png} (loss curves), {@code predictions.png} (validation predictions against targets),
  *       {@code continuation.png} (autoregressive tasks: free-running continuations);</li>
- *   <li>a checkpoint {@code ckpt-<step>/} after every epoch, the newest kept (model, optimizer, configurations,
+ *   <li>a checkpoint {@code ckpt-<step>/} after every epoch, the newest kept (model, optimizer, dropout generators, configurations,
  *       epoch and results; see {@link ModelBuilder#load}).</li>
  * </ul>
  *
  * <p>{@link #resumeFrom} continues a run from its checkpoint: model (MoE balancing biases included), optimizer
- * state and step, the learning-rate schedule (over the new total of epochs) and the epoch; the metrics are appended
- * to the run's {@code metrics.csv}. The batch order depends only on (seed, epoch), so with a constant schedule and
- * no dropout a run resumed to E epochs is bit for bit the run trained for E epochs straight. With a cosine schedule
- * the curve is stretched over the new total (the first part ran under the old one), and dropout masks come from a
- * fresh stream.
+ * state and step, the learning-rate schedule (over the new total of epochs), the epoch, and the exact state of the
+ * random generators dropout draws its masks from (checkpoint value {@code dropoutRng}, see {@link DropoutStreams});
+ * the metrics are appended to the run's {@code metrics.csv}. The batch order depends only on (seed, epoch), so with a
+ * constant schedule a run resumed to E epochs is bit for bit the run trained for E epochs straight, dropout included.
+ * With a cosine schedule the curve is stretched over the new total (the first part ran under the old one). A
+ * checkpoint saved before the generator state was part of it still resumes, as PyTorch resumes a checkpoint without
+ * RNG state: with dropout the log then warns in one line that the masks restart from the run's initial stream (the
+ * masks of epoch 1 are drawn again), so the run is no longer the straight run.
  *
  * <p>The validation loss is the task metric: the MSE of {@link TaskModel#predict} against the targets (for
  * autoregressive tasks the one-step-ahead error after a full window, for sequence-to-sequence tasks the error of
@@ -191,7 +194,10 @@ public final class RegressionTrainer {
         TaskData train = task.generate(taskCfg.trainSize(), taskCfg.seqLen(), 1, taskCfg.noise(), root.split(1));
         TaskData val = task.generate(taskCfg.valSize(), taskCfg.seqLen(), 1, taskCfg.noise(), root.split(2));
         TaskModel model = ModelBuilder.build(modelCfg, root.split(3));
-        if (ck != null) model.loadStateDict(ck.model());
+        if (ck != null) {
+            model.loadStateDict(ck.model());
+            restoreDropoutStreams(ck, model);
+        }
         model.to(device);   // before the optimizer exists, so its state is created on the device
         Optimizer opt = trainCfg.createOptimizer(model.parameters());
         if (ck != null) opt.loadStateDict(ck.optimizer());   // copies the saved state onto the parameters' device
@@ -334,7 +340,24 @@ public final class RegressionTrainer {
         }
     }
 
-    /** Saves the end-of-epoch checkpoint (the newest only is kept): model, optimizer, configurations, epoch, results. */
+    /**
+     * Moves the freshly built model's dropout generators to the checkpoint's state; a checkpoint without that state
+     * (saved before it was recorded) resumes with the initial generators, with a warning when dropout is on.
+     */
+    private void restoreDropoutStreams(Checkpoint ck, TaskModel model) {
+        DropoutStreams streams = DropoutStreams.of(model);
+        if (ck.extra().containsKey(DropoutStreams.KEY)) {
+            streams.restore(ck);
+        } else if (modelCfg.dropout() > 0) {
+            log.printf(Locale.ROOT, "warning: checkpoint %s holds no dropout generator state (saved by an older version): dropout masks restart "
+                    + "from the run's initial stream, so this run will not equal a straight run%n", ck.path());
+        }
+    }
+
+    /**
+     * Saves the end-of-epoch checkpoint (the newest only is kept): model, optimizer, configurations, epoch, results and
+     * the dropout generators' state.
+     */
     private Path saveCheckpoint(long step, int epoch, TaskModel model, Optimizer opt, Map<String, Object> results) {
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("recipe", "regression");
@@ -343,6 +366,7 @@ public final class RegressionTrainer {
         extra.put("train", trainCfg.toMap());
         extra.put("epoch", epoch);
         extra.put("results", new LinkedHashMap<>(results));
+        extra.put(DropoutStreams.KEY, DropoutStreams.of(model).save());
         return new Checkpoints(out, 1).save(step, model.stateDict(), opt.stateDict(), extra);
     }
 

@@ -4,12 +4,20 @@ import static dev.tessera.app.regression.TrainingRuns.plan;
 import static dev.tessera.app.regression.TrainingRuns.train;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tessera.nn.train.Checkpoint;
 import dev.tessera.nn.train.Checkpoints;
 import dev.tessera.tensor.Tensor;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -19,8 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code --resume}: a run of 2 epochs resumed to 4 is bit for bit the run trained for 4 epochs straight (constant
- * schedule, no dropout: the batch order depends only on seed and epoch, and model, MoE balancing biases, optimizer
- * state and step come from the checkpoint).
+ * schedule: the batch order depends only on seed and epoch, and model, MoE balancing biases, optimizer state and step
+ * come from the checkpoint), with dropout too (the dropout generators' states come from the checkpoint).
  */
 class ResumeRegressionTest {
     private static final String[] RUN = {"--moe", "--experts", "4", "--top-k", "2", "--aux-free", "--aux-free-rate", "0.01", "--seq-len", "8",
@@ -62,6 +70,67 @@ class ResumeRegressionTest {
         assertEquals(4, csv.stream().filter(l -> l.contains(",epoch/train_loss,")).count());
         assertEquals(1, csv.stream().filter(l -> l.startsWith("0,val/loss,")).count());
         assertEquals(64 / 4, csv.stream().filter(l -> l.contains(",train/loss,")).count());
+    }
+
+    /** A dense transformer with attention, residual, FFN and head dropout (the head MLP draws from a generator of its own). */
+    private static final String[] DROPOUT_RUN = {"--seq-len", "8", "--d-model", "16", "--heads", "2", "--layers", "1", "--ffn-hidden", "32",
+            "--latent-dims", "8", "--dropout", "0.2", "--train-size", "256", "--val-size", "64", "--batch", "32", "--lr", "0.005", "--schedule",
+            "constant", "--log-every", "4"};
+
+    private static String[] dropoutArgs(String... extra) {
+        String[] a = new String[DROPOUT_RUN.length + extra.length];
+        System.arraycopy(DROPOUT_RUN, 0, a, 0, DROPOUT_RUN.length);
+        System.arraycopy(extra, 0, a, DROPOUT_RUN.length, extra.length);
+        return a;
+    }
+
+    @Test
+    void resumedRunWithDropoutEqualsStraightRun() throws Exception {
+        var straight = train(dir.resolve("straight"), dropoutArgs("--epochs", "2"));
+        Path run = dir.resolve("resumed"), old = dir.resolve("old");
+        var first = train(run, dropoutArgs("--epochs", "1"));
+        // the same first epoch as a checkpoint of an older version, which did not save the dropout generators
+        copyTree(run, old);
+        Path oldMeta = Checkpoints.latest(old).orElseThrow().resolve(Checkpoints.META_FILE);
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode meta = (ObjectNode) json.readTree(oldMeta.toFile());
+        ObjectNode extra = (ObjectNode) meta.get("extra");
+        assertTrue(extra.has("dropoutRng"), "the checkpoint saves the dropout generators");
+        assertEquals(2, extra.get("dropoutRng").size(), "one shared generator in the layers, one in the head MLP");
+        extra.remove("dropoutRng");
+        json.writeValue(oldMeta.toFile(), meta);
+
+        var log = new ByteArrayOutputStream();
+        var resumed = train(run, new PrintStream(log, true, StandardCharsets.UTF_8), dropoutArgs("--epochs", "2", "--resume", "latest"));
+        assertEquals(16, resumed.steps());
+        assertEquals(straight.valLoss(), resumed.valLoss(), 0.0);
+        assertEquals(straight.trainLoss(), resumed.trainLoss(), 0.0);
+        assertEquals(straight.bestValLoss(), resumed.bestValLoss(), 0.0);
+        assertBitEqual(Checkpoints.load(straight.checkpoint()).model(), Checkpoints.load(resumed.checkpoint()).model());
+        assertBitEqual(Checkpoints.load(straight.checkpoint()).optimizer(), Checkpoints.load(resumed.checkpoint()).optimizer());
+        assertEquals(lossRows(dir.resolve("straight")), lossRows(run), "per-step training losses");
+        assertFalse(log.toString(StandardCharsets.UTF_8).contains("warning"), log.toString(StandardCharsets.UTF_8));
+
+        // the old checkpoint still resumes, warning once that the masks restart, and the run then differs from the straight one
+        var oldLog = new ByteArrayOutputStream();
+        var fromOld = train(old, new PrintStream(oldLog, true, StandardCharsets.UTF_8), dropoutArgs("--epochs", "2", "--resume", "latest"));
+        List<String> warnings = oldLog.toString(StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("warning")).toList();
+        assertEquals(1, warnings.size(), oldLog.toString(StandardCharsets.UTF_8));
+        assertTrue(warnings.getFirst().contains(first.checkpoint().getFileName().toString()) && warnings.getFirst().contains("dropout masks restart"),
+                warnings.getFirst());
+        assertEquals(16, fromOld.steps());
+        assertNotEquals(straight.trainLoss(), fromOld.trainLoss());
+    }
+
+    /** The {@code train/loss} rows of a run's metrics.csv. */
+    private static List<String> lossRows(Path run) throws IOException {
+        return Files.readAllLines(run.resolve("metrics.csv")).stream().filter(l -> l.contains(",train/loss,")).toList();
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (var paths = Files.walk(from)) {
+            for (Path p : paths.toList()) Files.copy(p, to.resolve(from.relativize(p).toString()));
+        }
     }
 
     @Test
