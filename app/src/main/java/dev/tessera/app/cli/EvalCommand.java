@@ -15,17 +15,21 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code tessera eval}: scores an m-height checkpoint on course pickles. */
+/** {@code tessera eval}: scores an m-height checkpoint on course pickles, or a score-moe checkpoint on labelled embeddings. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = {"Score an m-height checkpoint on course pickles PREFIX-n_k_m_P and PREFIX-mHeights:",
                 "macro and row-weighted log2-MSE per (n,k,m) group beside the per-group-constant baseline",
-                "(group means of the evaluated labels themselves, an optimistic baseline)."})
+                "(group means of the evaluated labels themselves, an optimistic baseline).",
+                "With a score-moe checkpoint: RMSE, gate accuracy and per-bin RMSE on --input X.npy [m, 2h] against --labels y.npy."})
 public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--checkpoint", required = true, description = "Checkpoint folder (or a folder of checkpoints: the latest).")
     Path checkpoint;
 
-    @Option(names = "--input", required = true, description = "Course pickle prefix.")
+    @Option(names = "--input", required = true, description = "Course pickle prefix; for a score-moe checkpoint, embeddings .npy.")
     String input;
+
+    @Option(names = "--labels", description = "Score-moe checkpoints: the true scores .npy [m] of --input.")
+    Path labels;
 
     @Option(names = "--tta", defaultValue = "16", description = "Test-time augmentations, 1 = off (default: ${DEFAULT-VALUE}).")
     int tta = 16;
@@ -36,6 +40,15 @@ public final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (tta < 1) throw new IllegalArgumentException("--tta must be >= 1, got " + tta);
+        if (ScoreMoeCheckpoints.isScoreMoe(checkpoint)) {
+            if (labels == null) throw new IllegalArgumentException("--labels: a score-moe checkpoint is evaluated against the true scores .npy of --input");
+            if (!device.equals("auto") && !device.equals("cpu")) {
+                throw new IllegalArgumentException("--device " + device + ": score-moe pipelines run on the CPU");
+            }
+            ScoreMoeCheckpoints.eval(checkpoint, Path.of(input), labels, System.out);
+            return 0;
+        }
+        if (labels != null) throw new IllegalArgumentException("--labels applies to score-moe checkpoints; " + checkpoint + " is not one");
         Path in = Path.of(input + TrainingData.INPUT_SUFFIX), lab = Path.of(input + TrainingData.LABEL_SUFFIX);
         for (Path f : new Path[] {in, lab}) {
             if (!Files.isRegularFile(f)) throw new IllegalArgumentException("--input " + input + ": missing " + f + " (expected PREFIX"
@@ -67,12 +80,14 @@ public final class EvalCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** {@link Trainer#load} with errors naming the {@code --checkpoint} option. */
+    /** {@link Trainer#load} with errors (a damaged checkpoint's too) naming the {@code --checkpoint} option. */
     static MHeightModel loadCheckpoint(Path checkpoint) {
         try {
             return Trainer.load(checkpoint);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--checkpoint " + e.getMessage(), e);
+        } catch (java.io.UncheckedIOException e) {
+            throw new IllegalArgumentException("--checkpoint " + checkpoint + ": cannot read the checkpoint: " + e.getMessage(), e);
         }
     }
 }

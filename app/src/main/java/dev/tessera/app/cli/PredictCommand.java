@@ -16,20 +16,26 @@ import picocli.CommandLine.Option;
 /**
  * {@code tessera predict}: m-heights for a course {@code -n_k_m_P} pickle (or the JSON array that
  * {@code tessera label} reads), written as a pickled list of floats >= 1 in input order: the course's
- * submission format.
+ * submission format. With a checkpoint of {@code tessera train score-moe} it scores paired embeddings
+ * instead ({@link ScoreMoeCheckpoints#predict}).
  */
 @Command(name = "predict", mixinStandardHelpOptions = true,
         description = {"Predict m-heights for a course -n_k_m_P pickle or a JSON array of {\"n\",\"k\",\"m\",\"P\"} objects;",
-                "writes a pickled list of floats >= 1 (the m-heights, not log2) in input order."})
+                "writes a pickled list of floats >= 1 (the m-heights, not log2) in input order.",
+                "With a score-moe checkpoint: scores of paired embeddings (--input X.npy [m, 2h]) as a submission CSV ID,score",
+                "(IDs from --ids, default 0, 1, ...), or as float64 .npy when --output ends in .npy."})
 public final class PredictCommand implements Callable<Integer> {
     @Option(names = "--checkpoint", required = true, description = "Checkpoint folder (or a folder of checkpoints: the latest).")
     Path checkpoint;
 
-    @Option(names = "--input", required = true, description = "Course -n_k_m_P pickle or JSON array.")
+    @Option(names = "--input", required = true, description = "Course -n_k_m_P pickle or JSON array; for a score-moe checkpoint, embeddings .npy.")
     Path input;
 
-    @Option(names = "--output", required = true, description = "Output pickle (list of floats).")
+    @Option(names = "--output", required = true, description = "Output pickle (list of floats); for a score-moe checkpoint, a CSV or .npy.")
     Path output;
+
+    @Option(names = "--ids", description = "Score-moe checkpoints: integer IDs .npy [m] for the submission CSV (default: 0, 1, ...).")
+    Path ids;
 
     @Option(names = "--tta", defaultValue = "16", description = "Test-time augmentations, 1 = off (default: ${DEFAULT-VALUE}).")
     int tta = 16;
@@ -40,6 +46,14 @@ public final class PredictCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (tta < 1) throw new IllegalArgumentException("--tta must be >= 1, got " + tta);
+        if (ScoreMoeCheckpoints.isScoreMoe(checkpoint)) {
+            if (!device.equals("auto") && !device.equals("cpu")) {
+                throw new IllegalArgumentException("--device " + device + ": score-moe pipelines run on the CPU");
+            }
+            ScoreMoeCheckpoints.predict(checkpoint, input, ids, output, System.out);
+            return 0;
+        }
+        if (ids != null) throw new IllegalArgumentException("--ids applies to score-moe checkpoints; " + checkpoint + " is not one");
         if (!Files.isRegularFile(input)) throw new IllegalArgumentException("--input " + input + ": no such file");
         DeviceOption dev = DeviceOption.resolve(device);
         MHeightModel model = EvalCommand.loadCheckpoint(checkpoint);

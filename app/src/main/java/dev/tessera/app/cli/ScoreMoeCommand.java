@@ -16,7 +16,8 @@ import picocli.CommandLine.Option;
 @Command(name = "score-moe", mixinStandardHelpOptions = true,
         description = {"Binned score MoE on paired embeddings: features (cosine, dot, L1, L2, |a-b|, a*b, norms; robust scaling; optional PCA),",
                 "a gate classifier over score bins plus one expert regressor per bin, isotonic calibration on validation,",
-                "report (RMSEs, per-expert loss, gate histograms, predicted-vs-true PNG) and a submission CSV (ID,score).",
+                "report (RMSEs, per-expert loss, gate histograms, predicted-vs-true PNG), a submission CSV (ID,score) and the trained",
+                "pipeline as a checkpoint ckpt-<epochs>/: tessera predict --checkpoint OUT --input X.npy --output FILE scores new rows with it.",
                 "Without --x-train/--y-train it generates a seeded synthetic set with three score regimes."})
 public final class ScoreMoeCommand implements Callable<Integer> {
     @Option(names = "--x-train", description = "Training embeddings .npy [n, 2h] (text half | metric half), float32/float64.")

@@ -64,6 +64,25 @@ public final class Pca {
         return new Pca(mean, Tensor.of(w, d, k), var, total);
     }
 
+    /**
+     * A fitted PCA rebuilt from its parts (as {@link #mean()}, {@link #weights()}, {@link #explainedVariance()} and the total
+     * variance give them), e.g. read back from a checkpoint.
+     *
+     * @throws IllegalArgumentException when the shapes do not fit together
+     */
+    static Pca restore(Tensor mean, Tensor components, double[] variance, double totalVariance) {
+        if (mean.rank() != 1 || components.rank() != 2 || components.dim(0) != mean.dim(0) || variance.length != components.dim(1)) {
+            throw new IllegalArgumentException("Pca: mean " + Shape.str(mean.shape()) + ", components " + Shape.str(components.shape()) + " and "
+                    + variance.length + " variances do not fit together (expected [d], [d, k] and k)");
+        }
+        return new Pca(mean.to(DType.F64), components.to(DType.F64), variance.clone(), totalVariance);
+    }
+
+    /** The total variance of the fitted rows (the trace of their covariance). */
+    public double totalVariance() {
+        return totalVariance;
+    }
+
     /** Projects {@code x [m, d]} on the components: {@code (x - mean) W}, {@code [m, k]} in x's floating dtype. */
     public Tensor transform(Tensor x) {
         if (x.rank() != 2 || x.dim(1) != mean.dim(0)) {

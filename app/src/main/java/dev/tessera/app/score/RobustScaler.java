@@ -41,6 +41,20 @@ public final class RobustScaler {
         return new RobustScaler(q50, scale, clip);
     }
 
+    /**
+     * A fitted scaler rebuilt from {@link #medians()}, {@link #scales()} and {@link #clip()} (e.g. read back from a checkpoint).
+     *
+     * @throws IllegalArgumentException when the arrays differ in length, a scale is not positive or the clip is negative
+     */
+    static RobustScaler restore(double[] median, double[] scale, double clip) {
+        if (median.length != scale.length || median.length == 0) {
+            throw new IllegalArgumentException("RobustScaler: need as many medians as scales (at least one), got " + median.length + " and " + scale.length);
+        }
+        for (double v : scale) if (!(v > 0 && Double.isFinite(v))) throw new IllegalArgumentException("RobustScaler: scales must be positive, got " + v);
+        if (!(clip >= 0)) throw new IllegalArgumentException("RobustScaler: clip must be >= 0, got " + clip);
+        return new RobustScaler(median.clone(), scale.clone(), clip);
+    }
+
     /** Quantile {@code q} of every column of a column-sorted matrix, linear interpolation between order statistics. */
     static double[] quantile(Tensor sorted, double q) {
         int n = sorted.dim(0);

@@ -25,29 +25,19 @@ public record ScoreData(Tensor xTrain, double[] yTrain, Tensor xTest, long[] tes
      * {@code y_train [n]} or {@code [n, 1]} float or integer; optional {@code ids [m]} integer.
      */
     public static ScoreData load(Path xTrain, Path yTrain, Path xTest, Path ids) throws IOException {
-        Tensor x = features(xTrain, "--x-train");
-        double[] y = scores(yTrain, "--y-train");
+        Tensor x = readEmbeddings(xTrain, "--x-train");
+        double[] y = readScores(yTrain, "--y-train");
         if (y.length != x.dim(0)) {
             throw new IllegalArgumentException("--y-train: " + yTrain + " has " + y.length + " scores but --x-train " + xTrain + " has " + x.dim(0) + " rows");
         }
         Tensor xt = null;
         long[] id = null;
         if (xTest != null) {
-            xt = features(xTest, "--x-test");
+            xt = readEmbeddings(xTest, "--x-test");
             if (xt.dim(1) != x.dim(1)) {
                 throw new IllegalArgumentException("--x-test: " + xTest + " has " + xt.dim(1) + " columns but --x-train has " + x.dim(1));
             }
-            id = new long[xt.dim(0)];
-            for (int i = 0; i < id.length; i++) id[i] = i;
-            if (ids != null) {
-                Tensor t = Npy.read(ids);
-                if (t.dtype() != DType.I32 || t.numel() != id.length) {
-                    throw new IllegalArgumentException("--test-ids: " + ids + " must hold " + id.length + " integers (one per test row), got "
-                            + t.dtype() + Shape.str(t.shape()));
-                }
-                int[] v = t.toIntArray();
-                for (int i = 0; i < id.length; i++) id[i] = v[i];
-            }
+            id = readIds(ids, xt.dim(0), "--test-ids");
         } else if (ids != null) {
             throw new IllegalArgumentException("--test-ids needs --x-test");
         }
@@ -65,7 +55,30 @@ public record ScoreData(Tensor xTrain, double[] yTrain, Tensor xTest, long[] tes
                 "synthetic three-regime set (seed " + seed + ", " + trainRows + " train / " + testRows + " test rows, halves of " + half + ")");
     }
 
-    private static Tensor features(Path p, String option) throws IOException {
+    /**
+     * Submission IDs for {@code rows} rows: the integers of {@code ids} ({@code .npy}, one per row), or 0, 1, ... when
+     * {@code ids} is null; {@code option} names the file in errors.
+     */
+    public static long[] readIds(Path ids, int rows, String option) throws IOException {
+        long[] id = new long[rows];
+        for (int i = 0; i < rows; i++) id[i] = i;
+        if (ids != null) {
+            Tensor t = Npy.read(ids);
+            if (t.dtype() != DType.I32 || t.numel() != rows) {
+                throw new IllegalArgumentException(option + ": " + ids + " must hold " + rows + " integers (one per test row), got "
+                        + t.dtype() + Shape.str(t.shape()));
+            }
+            int[] v = t.toIntArray();
+            for (int i = 0; i < rows; i++) id[i] = v[i];
+        }
+        return id;
+    }
+
+    /**
+     * Reads paired embeddings {@code [rows >= 1, 2h]} (float32 or float64, finite) from an {@code .npy} file as float32;
+     * {@code option} names the file in errors.
+     */
+    public static Tensor readEmbeddings(Path p, String option) throws IOException {
         Tensor t = Npy.read(p);
         if (t.rank() != 2 || t.dim(1) < 2 || t.dim(1) % 2 != 0) {
             throw new IllegalArgumentException(option + ": " + p + " must be [rows, 2h] (text half | metric half), got " + Shape.str(t.shape()));
@@ -78,7 +91,8 @@ public record ScoreData(Tensor xTrain, double[] yTrain, Tensor xTest, long[] tes
         return f;
     }
 
-    private static double[] scores(Path p, String option) throws IOException {
+    /** Reads scores {@code [n]} or {@code [n, 1]} (any numeric dtype but bool, finite) from an {@code .npy} file; {@code option} names it in errors. */
+    public static double[] readScores(Path p, String option) throws IOException {
         Tensor t = Npy.read(p);
         if (!(t.rank() == 1 || (t.rank() == 2 && t.dim(1) == 1))) {
             throw new IllegalArgumentException(option + ": " + p + " must be [n] or [n, 1], got " + Shape.str(t.shape()));

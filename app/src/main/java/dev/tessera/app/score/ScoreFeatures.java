@@ -44,12 +44,36 @@ public final class ScoreFeatures {
         }
         Pca pd = pcaComponents > 0 ? Pca.fit(f.absDiff(), pcaComponents) : null;
         Pca pp = pcaComponents > 0 ? Pca.fit(f.product(), pcaComponents) : null;
-        List<String> names = new ArrayList<>(PairFeatures.SCALAR_NAMES);
-        int width = pcaComponents > 0 ? pcaComponents : h;
-        for (int i = 0; i < width; i++) names.add((pd != null ? "absdiff_pc" : "absdiff_") + i);
-        for (int i = 0; i < width; i++) names.add((pp != null ? "product_pc" : "product_") + i);
         Tensor raw = assemble(f, pd, pp);
-        return new ScoreFeatures(h, pd, pp, RobustScaler.fit(raw, clip), names);
+        return new ScoreFeatures(h, pd, pp, RobustScaler.fit(raw, clip), names(h, pcaComponents));
+    }
+
+    /**
+     * A fitted pipeline rebuilt from its parts (e.g. read back from a checkpoint): embedding halves of {@code half}, the two
+     * PCAs (both or neither) and the scaler.
+     *
+     * @throws IllegalArgumentException when the parts do not fit together
+     */
+    static ScoreFeatures restore(int half, Pca absDiffPca, Pca productPca, RobustScaler scaler) {
+        if ((absDiffPca == null) != (productPca == null)) throw new IllegalArgumentException("ScoreFeatures: both PCAs or neither, got one");
+        int k = absDiffPca == null ? 0 : absDiffPca.components();
+        if (absDiffPca != null && (absDiffPca.inputs() != half || productPca.inputs() != half || productPca.components() != k)) {
+            throw new IllegalArgumentException("ScoreFeatures: PCAs " + absDiffPca + " and " + productPca + " do not fit halves of " + half);
+        }
+        List<String> names = names(half, k);
+        if (scaler.medians().length != names.size()) {
+            throw new IllegalArgumentException("ScoreFeatures: the scaler has " + scaler.medians().length + " columns, the features " + names.size());
+        }
+        return new ScoreFeatures(half, absDiffPca, productPca, scaler, names);
+    }
+
+    /** Column names: the scalars, then {@code |a - b|} and {@code a * b} (whole, or their PCA components). */
+    private static List<String> names(int half, int pcaComponents) {
+        List<String> names = new ArrayList<>(PairFeatures.SCALAR_NAMES);
+        int width = pcaComponents > 0 ? pcaComponents : half;
+        for (int i = 0; i < width; i++) names.add((pcaComponents > 0 ? "absdiff_pc" : "absdiff_") + i);
+        for (int i = 0; i < width; i++) names.add((pcaComponents > 0 ? "product_pc" : "product_") + i);
+        return names;
     }
 
     private static Tensor assemble(PairFeatures f, Pca pd, Pca pp) {
@@ -64,6 +88,11 @@ public final class ScoreFeatures {
             throw new IllegalArgumentException("ScoreFeatures.transform: x must be [m, " + 2 * half + "] like the training rows, got " + Shape.str(x.shape()));
         }
         return scaler.transform(assemble(PairFeatures.of(x), absDiffPca, productPca));
+    }
+
+    /** The embedding half size {@code h} of the rows this pipeline takes ({@code [m, 2h]}). */
+    public int half() {
+        return half;
     }
 
     /** Number of output features. */

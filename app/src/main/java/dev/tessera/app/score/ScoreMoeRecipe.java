@@ -39,8 +39,10 @@ import java.util.Map;
  * <p>Files in the output folder: {@code metrics.csv} (per-epoch losses), {@code losses.png},
  * {@code gate_weights_expert<b>.png} (histograms of each expert's gate weight on validation rows,
  * one series per true bin), {@code pred_vs_true.png} (validation, uncalibrated and calibrated),
- * {@code report.txt} (the summary printed at the end) and {@code submission.csv} when there are test
- * rows.
+ * {@code report.txt} (the summary printed at the end), {@code submission.csv} when there are test
+ * rows, and the trained pipeline (features, mixture, calibrator) as a checkpoint {@code ckpt-<epochs>/}
+ * ({@link ScorePipeline}): {@code tessera predict --checkpoint <out>} scores new rows with it without
+ * retraining, {@code tessera eval} scores labelled rows.
  */
 public final class ScoreMoeRecipe {
     private ScoreMoeRecipe() {}
@@ -92,9 +94,12 @@ public final class ScoreMoeRecipe {
      * @param testRmse            test RMSE of the submitted scores when the truth is known, else NaN
      * @param submission          the submission CSV, or null without test rows
      * @param seconds             wall time of the whole recipe
+     * @param pipeline            the trained pipeline (what the checkpoint holds)
+     * @param checkpoint          the checkpoint folder of the pipeline
      */
     public record Result(double valRmse, double valRmseCalibrated, double valRmseCrossFitted, double gateAccuracy, double[] expertValMse,
-                         double baselineRmse, boolean calibrated, double testRmse, Path submission, double seconds) {}
+                         double baselineRmse, boolean calibrated, double testRmse, Path submission, double seconds, ScorePipeline pipeline,
+                         Path checkpoint) {}
 
     /** Runs the recipe, printing progress and the report to {@code log}. */
     public static Result run(Config cfg, PrintStream log) {
@@ -118,7 +123,6 @@ public final class ScoreMoeRecipe {
         long tf = System.nanoTime();
         ScoreFeatures features = ScoreFeatures.fit(xTrRaw, cfg.pca(), cfg.clip());
         Tensor xTr = features.transform(xTrRaw), xVa = features.transform(xVaRaw);
-        Tensor xTe = data.xTest() == null ? null : features.transform(data.xTest());
         log.printf("features: %s (%.1f s)%n", features, (System.nanoTime() - tf) / 1e9);
 
         BinnedMoE.Config mc = cfg.model();
@@ -154,6 +158,7 @@ public final class ScoreMoeRecipe {
             case OFF -> false;
             case AUTO -> rmseCv < rmse;
         };
+        ScorePipeline pipeline = new ScorePipeline(features, moe, cal, useCal);
 
         int nb = bins.count();
         int[] vaBins = bins.bins(yVa);
@@ -184,15 +189,24 @@ public final class ScoreMoeRecipe {
         Path submission = null;
         double testRmse = Double.NaN;
         double[] testScores = null;
-        if (xTe != null) {
-            testScores = clip(bins, moe.predict(xTe, 4096).score());
-            if (useCal) testScores = cal.apply(testScores);
+        if (data.xTest() != null) {
+            testScores = pipeline.predict(data.xTest());   // what predict from the checkpoint gives
             double[] rounded = new double[testScores.length];
             for (int i = 0; i < rounded.length; i++) rounded[i] = Double.parseDouble(Submission.format(testScores[i]));
             submission = cfg.out().resolve("submission.csv");
             Submission.write(submission, data.testIds(), testScores);
             if (data.yTest() != null) testRmse = rmse(rounded, data.yTest());
         }
+
+        Map<String, Object> results = new LinkedHashMap<>();
+        results.put("valRmse", rmse);
+        results.put("valRmseCalibrated", rmseCal);
+        results.put("valRmseCrossFitted", rmseCv);
+        results.put("gateAccuracy", gateAcc);
+        if (!Double.isNaN(baseline)) results.put("baselineRmse", baseline);
+        if (!Double.isNaN(testRmse)) results.put("testRmse", testRmse);
+        results.put("source", data.source());
+        Path checkpoint = pipeline.save(cfg.out(), cfg.train().epochs() + cfg.train().fineTuneEpochs(), results);
 
         // ---------------- plots
         Map<String, Plots.Series> curves = new LinkedHashMap<>();
@@ -251,12 +265,13 @@ public final class ScoreMoeRecipe {
                     hist.expertMse()[b][cfg.train().epochs() - 1], expertVal[b], m == 0 ? Double.NaN : Math.sqrt(se / m)));
         }
         r.append("files: ").append(cfg.out()).append(" (metrics.csv, losses.png, gate_weights_expert*.png, pred_vs_true.png")
-                .append(submission == null ? ")" : ", submission.csv)").append('\n');
+                .append(submission == null ? "" : ", submission.csv").append(", ").append(checkpoint.getFileName())
+                .append("/: the pipeline; score new rows with tessera predict --checkpoint ").append(cfg.out()).append(")\n");
         double secs = (System.nanoTime() - t0) / 1e9;
         r.append(String.format(Locale.ROOT, "total time %.1f s%n", secs));
         log.print(r);
         writeAtomically(cfg.out().resolve("report.txt"), r.toString());
-        return new Result(rmse, rmseCal, rmseCv, gateAcc, expertVal, baseline, useCal, testRmse, submission, secs);
+        return new Result(rmse, rmseCal, rmseCv, gateAcc, expertVal, baseline, useCal, testRmse, submission, secs, pipeline, checkpoint);
     }
 
     /** Per bin, a seeded shuffle of its rows with the first {@code round(fraction * size)} (at least 1 when the bin has 2+ rows) held out. */
