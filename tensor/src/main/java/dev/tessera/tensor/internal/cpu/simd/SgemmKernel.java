@@ -117,10 +117,6 @@ public final class SgemmKernel {
         else kernel6x2(kc, ap, ai, bp, bi, c, ci, ldc, alpha);
     }
 
-    private static void update(FloatVector acc, float[] c, int off, FloatVector av) {
-        acc.fma(av, FloatVector.fromArray(S, c, off)).intoArray(c, off);
-    }
-
     /** Full 12-row x 2-vector tile: {@code kc} rank-1 updates, then {@code C = fma(acc, alpha, C)}. */
     private static void kernel12x2(int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc, float alpha) {
         FloatVector c0_0 = FloatVector.zero(S); FloatVector c0_1 = FloatVector.zero(S);
@@ -135,9 +131,13 @@ public final class SgemmKernel {
         FloatVector c9_0 = FloatVector.zero(S); FloatVector c9_1 = FloatVector.zero(S);
         FloatVector c10_0 = FloatVector.zero(S); FloatVector c10_1 = FloatVector.zero(S);
         FloatVector c11_0 = FloatVector.zero(S); FloatVector c11_1 = FloatVector.zero(S);
-        for (int p = 0; p < kc; p++) {
-            FloatVector b0 = FloatVector.fromArray(S, bp, bi + 0 * L);
-            FloatVector b1 = FloatVector.fromArray(S, bp, bi + 1 * L);
+        // The shape of this method is tuned to C2 (JDK 25): a main loop plus a remainder loop that never runs, and the
+        // C updates written out rather than through a helper method. In that form every accumulator keeps its own register;
+        // a single loop, or the helper calls, compiled with vector moves in the loop body and ran 20-40 % slower.
+        int p = 0;
+        for (; p + 0 < kc; p += 1) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
             FloatVector a0 = FloatVector.broadcast(S, ap[ai + 0]);
             c0_0 = a0.fma(b0, c0_0);
             c0_1 = a0.fma(b1, c0_1);
@@ -174,34 +174,74 @@ public final class SgemmKernel {
             FloatVector a11 = FloatVector.broadcast(S, ap[ai + 11]);
             c11_0 = a11.fma(b0, c11_0);
             c11_1 = a11.fma(b1, c11_1);
-            ai += 12;
-            bi += 2 * L;
+            ai += 12; bi += 32;
+        }
+        for (; p < kc; p++) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
+            FloatVector a0 = FloatVector.broadcast(S, ap[ai + 0]);
+            c0_0 = a0.fma(b0, c0_0);
+            c0_1 = a0.fma(b1, c0_1);
+            FloatVector a1 = FloatVector.broadcast(S, ap[ai + 1]);
+            c1_0 = a1.fma(b0, c1_0);
+            c1_1 = a1.fma(b1, c1_1);
+            FloatVector a2 = FloatVector.broadcast(S, ap[ai + 2]);
+            c2_0 = a2.fma(b0, c2_0);
+            c2_1 = a2.fma(b1, c2_1);
+            FloatVector a3 = FloatVector.broadcast(S, ap[ai + 3]);
+            c3_0 = a3.fma(b0, c3_0);
+            c3_1 = a3.fma(b1, c3_1);
+            FloatVector a4 = FloatVector.broadcast(S, ap[ai + 4]);
+            c4_0 = a4.fma(b0, c4_0);
+            c4_1 = a4.fma(b1, c4_1);
+            FloatVector a5 = FloatVector.broadcast(S, ap[ai + 5]);
+            c5_0 = a5.fma(b0, c5_0);
+            c5_1 = a5.fma(b1, c5_1);
+            FloatVector a6 = FloatVector.broadcast(S, ap[ai + 6]);
+            c6_0 = a6.fma(b0, c6_0);
+            c6_1 = a6.fma(b1, c6_1);
+            FloatVector a7 = FloatVector.broadcast(S, ap[ai + 7]);
+            c7_0 = a7.fma(b0, c7_0);
+            c7_1 = a7.fma(b1, c7_1);
+            FloatVector a8 = FloatVector.broadcast(S, ap[ai + 8]);
+            c8_0 = a8.fma(b0, c8_0);
+            c8_1 = a8.fma(b1, c8_1);
+            FloatVector a9 = FloatVector.broadcast(S, ap[ai + 9]);
+            c9_0 = a9.fma(b0, c9_0);
+            c9_1 = a9.fma(b1, c9_1);
+            FloatVector a10 = FloatVector.broadcast(S, ap[ai + 10]);
+            c10_0 = a10.fma(b0, c10_0);
+            c10_1 = a10.fma(b1, c10_1);
+            FloatVector a11 = FloatVector.broadcast(S, ap[ai + 11]);
+            c11_0 = a11.fma(b0, c11_0);
+            c11_1 = a11.fma(b1, c11_1);
+            ai += 12; bi += 32;
         }
         FloatVector av = FloatVector.broadcast(S, alpha);
-        update(c0_0, c, ci + 0 * ldc + 0 * L, av);
-        update(c0_1, c, ci + 0 * ldc + 1 * L, av);
-        update(c1_0, c, ci + 1 * ldc + 0 * L, av);
-        update(c1_1, c, ci + 1 * ldc + 1 * L, av);
-        update(c2_0, c, ci + 2 * ldc + 0 * L, av);
-        update(c2_1, c, ci + 2 * ldc + 1 * L, av);
-        update(c3_0, c, ci + 3 * ldc + 0 * L, av);
-        update(c3_1, c, ci + 3 * ldc + 1 * L, av);
-        update(c4_0, c, ci + 4 * ldc + 0 * L, av);
-        update(c4_1, c, ci + 4 * ldc + 1 * L, av);
-        update(c5_0, c, ci + 5 * ldc + 0 * L, av);
-        update(c5_1, c, ci + 5 * ldc + 1 * L, av);
-        update(c6_0, c, ci + 6 * ldc + 0 * L, av);
-        update(c6_1, c, ci + 6 * ldc + 1 * L, av);
-        update(c7_0, c, ci + 7 * ldc + 0 * L, av);
-        update(c7_1, c, ci + 7 * ldc + 1 * L, av);
-        update(c8_0, c, ci + 8 * ldc + 0 * L, av);
-        update(c8_1, c, ci + 8 * ldc + 1 * L, av);
-        update(c9_0, c, ci + 9 * ldc + 0 * L, av);
-        update(c9_1, c, ci + 9 * ldc + 1 * L, av);
-        update(c10_0, c, ci + 10 * ldc + 0 * L, av);
-        update(c10_1, c, ci + 10 * ldc + 1 * L, av);
-        update(c11_0, c, ci + 11 * ldc + 0 * L, av);
-        update(c11_1, c, ci + 11 * ldc + 1 * L, av);
+        c0_0.fma(av, FloatVector.fromArray(S, c, ci + 0 * ldc + 0)).intoArray(c, ci + 0 * ldc + 0);
+        c0_1.fma(av, FloatVector.fromArray(S, c, ci + 0 * ldc + 16)).intoArray(c, ci + 0 * ldc + 16);
+        c1_0.fma(av, FloatVector.fromArray(S, c, ci + 1 * ldc + 0)).intoArray(c, ci + 1 * ldc + 0);
+        c1_1.fma(av, FloatVector.fromArray(S, c, ci + 1 * ldc + 16)).intoArray(c, ci + 1 * ldc + 16);
+        c2_0.fma(av, FloatVector.fromArray(S, c, ci + 2 * ldc + 0)).intoArray(c, ci + 2 * ldc + 0);
+        c2_1.fma(av, FloatVector.fromArray(S, c, ci + 2 * ldc + 16)).intoArray(c, ci + 2 * ldc + 16);
+        c3_0.fma(av, FloatVector.fromArray(S, c, ci + 3 * ldc + 0)).intoArray(c, ci + 3 * ldc + 0);
+        c3_1.fma(av, FloatVector.fromArray(S, c, ci + 3 * ldc + 16)).intoArray(c, ci + 3 * ldc + 16);
+        c4_0.fma(av, FloatVector.fromArray(S, c, ci + 4 * ldc + 0)).intoArray(c, ci + 4 * ldc + 0);
+        c4_1.fma(av, FloatVector.fromArray(S, c, ci + 4 * ldc + 16)).intoArray(c, ci + 4 * ldc + 16);
+        c5_0.fma(av, FloatVector.fromArray(S, c, ci + 5 * ldc + 0)).intoArray(c, ci + 5 * ldc + 0);
+        c5_1.fma(av, FloatVector.fromArray(S, c, ci + 5 * ldc + 16)).intoArray(c, ci + 5 * ldc + 16);
+        c6_0.fma(av, FloatVector.fromArray(S, c, ci + 6 * ldc + 0)).intoArray(c, ci + 6 * ldc + 0);
+        c6_1.fma(av, FloatVector.fromArray(S, c, ci + 6 * ldc + 16)).intoArray(c, ci + 6 * ldc + 16);
+        c7_0.fma(av, FloatVector.fromArray(S, c, ci + 7 * ldc + 0)).intoArray(c, ci + 7 * ldc + 0);
+        c7_1.fma(av, FloatVector.fromArray(S, c, ci + 7 * ldc + 16)).intoArray(c, ci + 7 * ldc + 16);
+        c8_0.fma(av, FloatVector.fromArray(S, c, ci + 8 * ldc + 0)).intoArray(c, ci + 8 * ldc + 0);
+        c8_1.fma(av, FloatVector.fromArray(S, c, ci + 8 * ldc + 16)).intoArray(c, ci + 8 * ldc + 16);
+        c9_0.fma(av, FloatVector.fromArray(S, c, ci + 9 * ldc + 0)).intoArray(c, ci + 9 * ldc + 0);
+        c9_1.fma(av, FloatVector.fromArray(S, c, ci + 9 * ldc + 16)).intoArray(c, ci + 9 * ldc + 16);
+        c10_0.fma(av, FloatVector.fromArray(S, c, ci + 10 * ldc + 0)).intoArray(c, ci + 10 * ldc + 0);
+        c10_1.fma(av, FloatVector.fromArray(S, c, ci + 10 * ldc + 16)).intoArray(c, ci + 10 * ldc + 16);
+        c11_0.fma(av, FloatVector.fromArray(S, c, ci + 11 * ldc + 0)).intoArray(c, ci + 11 * ldc + 0);
+        c11_1.fma(av, FloatVector.fromArray(S, c, ci + 11 * ldc + 16)).intoArray(c, ci + 11 * ldc + 16);
     }
 
     /** Full 6-row x 2-vector tile: {@code kc} rank-1 updates, then {@code C = fma(acc, alpha, C)}. */
@@ -212,7 +252,33 @@ public final class SgemmKernel {
         FloatVector c3_0 = FloatVector.zero(S); FloatVector c3_1 = FloatVector.zero(S);
         FloatVector c4_0 = FloatVector.zero(S); FloatVector c4_1 = FloatVector.zero(S);
         FloatVector c5_0 = FloatVector.zero(S); FloatVector c5_1 = FloatVector.zero(S);
-        for (int p = 0; p < kc; p++) {
+        // same shape as kernel12x2, for the same reason
+        int p = 0;
+        for (; p + 0 < kc; p += 1) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi + 0 * L);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + 1 * L);
+            FloatVector a0 = FloatVector.broadcast(S, ap[ai + 0]);
+            c0_0 = a0.fma(b0, c0_0);
+            c0_1 = a0.fma(b1, c0_1);
+            FloatVector a1 = FloatVector.broadcast(S, ap[ai + 1]);
+            c1_0 = a1.fma(b0, c1_0);
+            c1_1 = a1.fma(b1, c1_1);
+            FloatVector a2 = FloatVector.broadcast(S, ap[ai + 2]);
+            c2_0 = a2.fma(b0, c2_0);
+            c2_1 = a2.fma(b1, c2_1);
+            FloatVector a3 = FloatVector.broadcast(S, ap[ai + 3]);
+            c3_0 = a3.fma(b0, c3_0);
+            c3_1 = a3.fma(b1, c3_1);
+            FloatVector a4 = FloatVector.broadcast(S, ap[ai + 4]);
+            c4_0 = a4.fma(b0, c4_0);
+            c4_1 = a4.fma(b1, c4_1);
+            FloatVector a5 = FloatVector.broadcast(S, ap[ai + 5]);
+            c5_0 = a5.fma(b0, c5_0);
+            c5_1 = a5.fma(b1, c5_1);
+            ai += 6;
+            bi += 2 * L;
+        }
+        for (; p < kc; p++) {
             FloatVector b0 = FloatVector.fromArray(S, bp, bi + 0 * L);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + 1 * L);
             FloatVector a0 = FloatVector.broadcast(S, ap[ai + 0]);
@@ -237,17 +303,17 @@ public final class SgemmKernel {
             bi += 2 * L;
         }
         FloatVector av = FloatVector.broadcast(S, alpha);
-        update(c0_0, c, ci + 0 * ldc + 0 * L, av);
-        update(c0_1, c, ci + 0 * ldc + 1 * L, av);
-        update(c1_0, c, ci + 1 * ldc + 0 * L, av);
-        update(c1_1, c, ci + 1 * ldc + 1 * L, av);
-        update(c2_0, c, ci + 2 * ldc + 0 * L, av);
-        update(c2_1, c, ci + 2 * ldc + 1 * L, av);
-        update(c3_0, c, ci + 3 * ldc + 0 * L, av);
-        update(c3_1, c, ci + 3 * ldc + 1 * L, av);
-        update(c4_0, c, ci + 4 * ldc + 0 * L, av);
-        update(c4_1, c, ci + 4 * ldc + 1 * L, av);
-        update(c5_0, c, ci + 5 * ldc + 0 * L, av);
-        update(c5_1, c, ci + 5 * ldc + 1 * L, av);
+        c0_0.fma(av, FloatVector.fromArray(S, c, ci + 0 * ldc + 0 * L)).intoArray(c, ci + 0 * ldc + 0 * L);
+        c0_1.fma(av, FloatVector.fromArray(S, c, ci + 0 * ldc + 1 * L)).intoArray(c, ci + 0 * ldc + 1 * L);
+        c1_0.fma(av, FloatVector.fromArray(S, c, ci + 1 * ldc + 0 * L)).intoArray(c, ci + 1 * ldc + 0 * L);
+        c1_1.fma(av, FloatVector.fromArray(S, c, ci + 1 * ldc + 1 * L)).intoArray(c, ci + 1 * ldc + 1 * L);
+        c2_0.fma(av, FloatVector.fromArray(S, c, ci + 2 * ldc + 0 * L)).intoArray(c, ci + 2 * ldc + 0 * L);
+        c2_1.fma(av, FloatVector.fromArray(S, c, ci + 2 * ldc + 1 * L)).intoArray(c, ci + 2 * ldc + 1 * L);
+        c3_0.fma(av, FloatVector.fromArray(S, c, ci + 3 * ldc + 0 * L)).intoArray(c, ci + 3 * ldc + 0 * L);
+        c3_1.fma(av, FloatVector.fromArray(S, c, ci + 3 * ldc + 1 * L)).intoArray(c, ci + 3 * ldc + 1 * L);
+        c4_0.fma(av, FloatVector.fromArray(S, c, ci + 4 * ldc + 0 * L)).intoArray(c, ci + 4 * ldc + 0 * L);
+        c4_1.fma(av, FloatVector.fromArray(S, c, ci + 4 * ldc + 1 * L)).intoArray(c, ci + 4 * ldc + 1 * L);
+        c5_0.fma(av, FloatVector.fromArray(S, c, ci + 5 * ldc + 0 * L)).intoArray(c, ci + 5 * ldc + 0 * L);
+        c5_1.fma(av, FloatVector.fromArray(S, c, ci + 5 * ldc + 1 * L)).intoArray(c, ci + 5 * ldc + 1 * L);
     }
 }
