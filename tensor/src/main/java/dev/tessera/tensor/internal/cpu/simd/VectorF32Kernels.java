@@ -881,30 +881,68 @@ public final class VectorF32Kernels implements F32Kernels {
     @Override
     public void layerNormBackwardRows(float[] x, int xo, float[] gamma, float[] mean, float[] rstd,
             float[] gy, int gyo, float[] gx, int gxo, float[] gGamma, float[] gBeta, int rows, int cols) {
+        float[] sums = new float[2];
         for (int r = 0; r < rows; r++) {
             int xr = xo + r * cols, gr = gyo + r * cols, dr = gxo + r * cols;
             float mu = mean[r], rs = rstd[r];
-            var sg = FloatVector.zero(S);
-            var sgx = sg;
-            for (int i = 0; i < cols; i += L) {
-                var m = S.indexInRange(i, cols);
-                var xh = FloatVector.fromArray(S, x, xr + i, m).sub(mu).mul(rs);
-                var vgy = FloatVector.fromArray(S, gy, gr + i, m);
-                var g = gamma == null ? vgy : vgy.mul(FloatVector.fromArray(S, gamma, i, m));
-                g = FloatVector.zero(S).blend(g, m);
-                sg = sg.add(g);
-                sgx = g.fma(xh, sgx);
-                if (gGamma != null) vgy.fma(xh, FloatVector.fromArray(S, gGamma, i, m)).intoArray(gGamma, i, m);
-                if (gBeta != null) vgy.add(FloatVector.fromArray(S, gBeta, i, m)).intoArray(gBeta, i, m);
-            }
-            float mg = laneSum(sg) / cols, mgx = laneSum(sgx) / cols;
-            for (int i = 0; i < cols; i += L) {
-                var m = S.indexInRange(i, cols);
-                var xh = FloatVector.fromArray(S, x, xr + i, m).sub(mu).mul(rs);
-                var vgy = FloatVector.fromArray(S, gy, gr + i, m);
-                var g = gamma == null ? vgy : vgy.mul(FloatVector.fromArray(S, gamma, i, m));
-                g.sub(mg).sub(xh.mul(mgx)).mul(rs).intoArray(gx, dr + i, m);
-            }
+            layerNormGradSums(x, xr, mu, rs, gamma, gy, gr, gGamma, gBeta, cols, sums);
+            layerNormGradRow(x, xr, mu, rs, gamma, gy, gr, gx, dr, cols, sums[0] / cols, sums[1] / cols);
+        }
+    }
+
+    // The layer-norm and rms-norm backward passes are split into one small method per loop: as a single method
+    // C1 ran out of registers compiling it, so it stayed in tier-2 code where every vector operation runs its
+    // boxed Java fallback, and C2 did not pick it up within minutes of training (a third of a training step).
+
+    /**
+     * One row's sums of g = gy * gamma and of g * xhat into {@code sums[0]} and {@code sums[1]}, adding the row's
+     * terms to the gamma and beta gradients.
+     */
+    private static void layerNormGradSums(float[] x, int xr, float mu, float rs, float[] gamma, float[] gy, int gr,
+            float[] gGamma, float[] gBeta, int cols, float[] sums) {
+        var sg = FloatVector.zero(S);
+        var sgx = sg;
+        int i = 0, ub = S.loopBound(cols);
+        for (; i < ub; i += L) {
+            var xh = FloatVector.fromArray(S, x, xr + i).sub(mu).mul(rs);
+            var vgy = FloatVector.fromArray(S, gy, gr + i);
+            var g = gamma == null ? vgy : vgy.mul(FloatVector.fromArray(S, gamma, i));
+            sg = sg.add(g);
+            sgx = g.fma(xh, sgx);
+            if (gGamma != null) vgy.fma(xh, FloatVector.fromArray(S, gGamma, i)).intoArray(gGamma, i);
+            if (gBeta != null) vgy.add(FloatVector.fromArray(S, gBeta, i)).intoArray(gBeta, i);
+        }
+        if (i < cols) {
+            var m = S.indexInRange(i, cols);
+            var xh = FloatVector.fromArray(S, x, xr + i, m).sub(mu).mul(rs);
+            var vgy = FloatVector.fromArray(S, gy, gr + i, m);
+            var g = gamma == null ? vgy : vgy.mul(FloatVector.fromArray(S, gamma, i, m));
+            g = FloatVector.zero(S).blend(g, m);
+            sg = sg.add(g);
+            sgx = g.fma(xh, sgx);
+            if (gGamma != null) vgy.fma(xh, FloatVector.fromArray(S, gGamma, i, m)).intoArray(gGamma, i, m);
+            if (gBeta != null) vgy.add(FloatVector.fromArray(S, gBeta, i, m)).intoArray(gBeta, i, m);
+        }
+        sums[0] = laneSum(sg);
+        sums[1] = laneSum(sgx);
+    }
+
+    /** One row of the input gradient: {@code gx = ((g - mg) - xhat * mgx) * rs}. */
+    private static void layerNormGradRow(float[] x, int xr, float mu, float rs, float[] gamma, float[] gy, int gr,
+            float[] gx, int dr, int cols, float mg, float mgx) {
+        int i = 0, ub = S.loopBound(cols);
+        for (; i < ub; i += L) {
+            var xh = FloatVector.fromArray(S, x, xr + i).sub(mu).mul(rs);
+            var vgy = FloatVector.fromArray(S, gy, gr + i);
+            var g = gamma == null ? vgy : vgy.mul(FloatVector.fromArray(S, gamma, i));
+            g.sub(mg).sub(xh.mul(mgx)).mul(rs).intoArray(gx, dr + i);
+        }
+        if (i < cols) {
+            var m = S.indexInRange(i, cols);
+            var xh = FloatVector.fromArray(S, x, xr + i, m).sub(mu).mul(rs);
+            var vgy = FloatVector.fromArray(S, gy, gr + i, m);
+            var g = gamma == null ? vgy : vgy.mul(FloatVector.fromArray(S, gamma, i, m));
+            g.sub(mg).sub(xh.mul(mgx)).mul(rs).intoArray(gx, dr + i, m);
         }
     }
 
@@ -925,24 +963,32 @@ public final class VectorF32Kernels implements F32Kernels {
         for (int r = 0; r < rows; r++) {
             int xr = xo + r * cols, gr = gyo + r * cols, dr = gxo + r * cols;
             float rs = rstd[r];
-            var sgx = FloatVector.zero(S);
-            for (int i = 0; i < cols; i += L) {
-                var m = S.indexInRange(i, cols);
-                var xh = FloatVector.fromArray(S, x, xr + i, m).mul(rs);
-                var vgy = FloatVector.fromArray(S, gy, gr + i, m);
-                var g = gamma == null ? vgy : vgy.mul(FloatVector.fromArray(S, gamma, i, m));
-                sgx = g.fma(xh, sgx);
-                if (gGamma != null) vgy.fma(xh, FloatVector.fromArray(S, gGamma, i, m)).intoArray(gGamma, i, m);
-            }
-            float mgx = laneSum(sgx) / cols;
-            for (int i = 0; i < cols; i += L) {
-                var m = S.indexInRange(i, cols);
-                var xh = FloatVector.fromArray(S, x, xr + i, m).mul(rs);
-                var vgy = FloatVector.fromArray(S, gy, gr + i, m);
-                var g = gamma == null ? vgy : vgy.mul(FloatVector.fromArray(S, gamma, i, m));
-                g.sub(xh.mul(mgx)).mul(rs).intoArray(gx, dr + i, m);
-            }
+            float mgx = rmsNormGradSum(x, xr, rs, gamma, gy, gr, gGamma, cols) / cols;
+            layerNormGradRow(x, xr, 0f, rs, gamma, gy, gr, gx, dr, cols, 0f, mgx);
         }
+    }
+
+    /** One row's sum of g * xhat (g = gy * gamma, xhat = x * rs), adding the row's terms to the gamma gradient. */
+    private static float rmsNormGradSum(float[] x, int xr, float rs, float[] gamma, float[] gy, int gr,
+            float[] gGamma, int cols) {
+        var sgx = FloatVector.zero(S);
+        int i = 0, ub = S.loopBound(cols);
+        for (; i < ub; i += L) {
+            var xh = FloatVector.fromArray(S, x, xr + i).mul(rs);
+            var vgy = FloatVector.fromArray(S, gy, gr + i);
+            var g = gamma == null ? vgy : vgy.mul(FloatVector.fromArray(S, gamma, i));
+            sgx = g.fma(xh, sgx);
+            if (gGamma != null) vgy.fma(xh, FloatVector.fromArray(S, gGamma, i)).intoArray(gGamma, i);
+        }
+        if (i < cols) {
+            var m = S.indexInRange(i, cols);
+            var xh = FloatVector.fromArray(S, x, xr + i, m).mul(rs);
+            var vgy = FloatVector.fromArray(S, gy, gr + i, m);
+            var g = gamma == null ? vgy : vgy.mul(FloatVector.fromArray(S, gamma, i, m));
+            sgx = g.fma(xh, sgx);
+            if (gGamma != null) vgy.fma(xh, FloatVector.fromArray(S, gGamma, i, m)).intoArray(gGamma, i, m);
+        }
+        return laneSum(sgx);
     }
 
     /** Pairwise tree over the lanes of one vector. */
