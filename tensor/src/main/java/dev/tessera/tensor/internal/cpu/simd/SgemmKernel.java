@@ -13,7 +13,7 @@ import jdk.incubator.vector.VectorSpecies;
  * faster than 6 x 64 on the AVX-512 machine it was tuned on); with narrower vectors it is 6 rows by
  * 2 vectors, so the accumulators fit 16 registers.
  *
- * <p>C is first scaled by beta (zeroed when beta is 0, so old NaNs vanish); every KC block then adds
+ * <p>Each MC x NC block of C is first scaled by beta (zeroed when beta is 0, so old NaNs vanish), just before its first use; every KC block then adds
  * {@code alpha * acc} with one FMA. The kernel has a single update form, so its JIT profile never
  * changes between calls (a second form once caused a deoptimisation into slow tiered code). Each C
  * element is a sequential FMA chain per KC block, blocks combined in order, so its value does not
@@ -60,7 +60,6 @@ public final class SgemmKernel {
     public static void block(boolean transA, boolean transB, int m0, int m1, int n0, int n1, int k,
                              float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                              float beta, float[] c, int cOff, int ldc) {
-        scale(m0, m1, n0, n1, beta, c, cOff, ldc);
         float[] buf = BUFFER.get();
         int kb = kBlock(k);
         for (int jc = n0; jc < n1; jc += NC) {
@@ -71,6 +70,10 @@ public final class SgemmKernel {
                 for (int ic = m0; ic < m1; ic += MC) {
                     int mc = Math.min(MC, m1 - ic);
                     Packing.packA(transA, a, aOff, lda, ic, mc, pc, kc, MR, buf, A_BASE);
+                    // scaled (zeroed for beta 0) block by block just before the first use, while the block is
+                    // still in cache when the kernels read it back; scaling all of C up front sent a large C
+                    // through memory twice
+                    if (pc == 0) scale(ic, ic + mc, jc, jc + nc, beta, c, cOff, ldc);
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr);
                         int bi = B_BASE + (jr / NR) * kc * NR;
