@@ -449,17 +449,9 @@ final class CpuFused {
             float[] pa = CpuBackend.st(p).f32(), ga = CpuBackend.st(g).f32(), ma = CpuBackend.st(m).f32(), va = CpuBackend.st(v).f32();
             float fb1 = (float) b1, fb2 = (float) b2, f1b1 = (float) (1 - b1), f1b2 = (float) (1 - b2);
             float fStep = (float) stepSize, fBc2 = (float) bc2Sqrt, fEps = (float) eps, fDecay = (float) decay;
-            Parallel.forRange(n, CpuBackend.FLAT_GRAIN / 4, (s, e) -> {
-                for (int i = s; i < e; i++) {
-                    float gi = ga[go + i];
-                    float mi = fb1 * ma[mo + i] + f1b1 * gi;
-                    float vi = fb2 * va[vo + i] + f1b2 * gi * gi;
-                    ma[mo + i] = mi;
-                    va[vo + i] = vi;
-                    float denom = (float) Math.sqrt(vi) / fBc2 + fEps;
-                    pa[po + i] = pa[po + i] * fDecay - fStep * mi / denom;
-                }
-            });
+            F32Kernels k = CpuBackend.k();
+            Parallel.forRange(n, CpuBackend.FLAT_GRAIN / 4, (s, e) -> k.adamW(pa, po + s, ga, go + s, ma, mo + s, va, vo + s,
+                    e - s, fb1, f1b1, fb2, f1b2, fStep, fBc2, fEps, fDecay));
         } else {
             double[] pa = CpuBackend.st(p).f64(), ga = CpuBackend.st(g).f64(), ma = CpuBackend.st(m).f64(), va = CpuBackend.st(v).f64();
             Parallel.forRange(n, CpuBackend.FLAT_GRAIN / 4, (s, e) -> {

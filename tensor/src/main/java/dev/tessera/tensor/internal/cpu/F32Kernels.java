@@ -72,6 +72,14 @@ public interface F32Kernels {
     /** {@code y[i] += alpha * x[i]} (the SIMD path uses a fused multiply-add). */
     void axpy(float alpha, float[] x, int xo, float[] y, int yo, int len);
 
+    /**
+     * One AdamW update of {@code len} parameters in place: {@code m = b1 m + c1 g}, {@code v = b2 v + (c2 g) g},
+     * {@code p = p decay - step m / (sqrt(v) / bc2 + eps)}, each product and quotient rounded to float32 in that
+     * order (no fused multiply-add), so both paths give identical bits.
+     */
+    void adamW(float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, int len,
+               float b1, float c1, float b2, float c2, float step, float bc2, float eps, float decay);
+
     /** {@code x[i] *= alpha} in place (BLAS sscal); out-of-place scaling is {@code binaryScalar(MUL)}. */
     void scale(float alpha, float[] x, int xo, int len);
 

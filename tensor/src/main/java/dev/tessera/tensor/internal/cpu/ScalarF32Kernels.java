@@ -100,6 +100,20 @@ public final class ScalarF32Kernels implements F32Kernels {
     }
 
     @Override
+    public void adamW(float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, int len,
+                      float b1, float c1, float b2, float c2, float step, float bc2, float eps, float decay) {
+        for (int i = 0; i < len; i++) {
+            float gi = g[go + i];
+            float mi = b1 * m[mo + i] + c1 * gi;
+            float vi = b2 * v[vo + i] + c2 * gi * gi;
+            m[mo + i] = mi;
+            v[vo + i] = vi;
+            float denom = (float) Math.sqrt(vi) / bc2 + eps;
+            p[po + i] = p[po + i] * decay - step * mi / denom;
+        }
+    }
+
+    @Override
     public void axpy(float alpha, float[] x, int xo, float[] y, int yo, int len) {
         for (int i = 0; i < len; i++) y[yo + i] += alpha * x[xo + i];
     }

@@ -527,4 +527,32 @@ class F32KernelsTest {
         for (int i = 0; i < a.length; i++) check("scalar vs simd", a[i], b[i], 1e-5, 1e-6);
         assertTrue(F32Kernels.get().name().equals(CpuConfig.simd() ? F32Kernels.simd().name() : "scalar"));
     }
+
+    @Test
+    void adamWMatchesFloat64ReferenceAndPathsAgreeBitForBit() {
+        var r = new SplittableRandom(12);
+        int n = 1000 + 7;   // a vector tail on every width
+        float[] p0 = randn(r, n, 1), g = randn(r, n, 1), m0 = randn(r, n, 0.1), v0 = new float[n];
+        for (int i = 0; i < n; i++) v0[i] = (float) (r.nextDouble() * 0.01);
+        float b1 = 0.9f, b2 = 0.999f, c1 = 1 - b1, c2 = 1 - b2, step = 1e-3f / (1 - 0.9f * 0.9f), bc2 = (float) Math.sqrt(1 - 0.999 * 0.999);
+        float eps = 1e-8f, decay = 1 - 1e-3f * 0.01f;
+        float[][] out = new float[2][];
+        F32Kernels[] paths = {F32Kernels.scalar(), F32Kernels.simd()};
+        for (int q = 0; q < 2; q++) {
+            float[] p = p0.clone(), m = m0.clone(), v = v0.clone();
+            // offsets into the arrays, and a split into two calls, as the parallel caller does
+            paths[q].adamW(p, 0, g, 0, m, 0, v, 0, 413, b1, c1, b2, c2, step, bc2, eps, decay);
+            paths[q].adamW(p, 413, g, 413, m, 413, v, 413, n - 413, b1, c1, b2, c2, step, bc2, eps, decay);
+            for (int i = 0; i < n; i++) {
+                double mi = (double) b1 * m0[i] + (double) c1 * g[i];
+                double vi = (double) b2 * v0[i] + (double) c2 * g[i] * g[i];
+                double pi = p0[i] * (double) decay - step * mi / (Math.sqrt(vi) / bc2 + eps);
+                check("adamW m", mi, m[i], 1e-6, 1e-6);
+                check("adamW v", vi, v[i], 1e-6, 1e-9);
+                check("adamW p", pi, p[i], 1e-5, 1e-6);
+            }
+            out[q] = p;
+        }
+        assertArrayEquals(out[0], out[1], "scalar and SIMD AdamW differ");
+    }
 }

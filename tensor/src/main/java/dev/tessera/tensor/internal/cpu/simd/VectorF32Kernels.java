@@ -1,6 +1,7 @@
 package dev.tessera.tensor.internal.cpu.simd;
 
 import dev.tessera.tensor.internal.cpu.F32Kernels;
+import dev.tessera.tensor.internal.cpu.ScalarF32Kernels;
 import dev.tessera.tensor.ops.BinaryOp;
 import dev.tessera.tensor.ops.UnaryOp;
 import jdk.incubator.vector.FloatVector;
@@ -533,6 +534,24 @@ public final class VectorF32Kernels implements F32Kernels {
                     VectorMath.erf(v).intoArray(out, oo + i, m);
                 }
             }
+        }
+    }
+
+    @Override
+    public void adamW(float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, int len,
+                      float b1, float c1, float b2, float c2, float step, float bc2, float eps, float decay) {
+        int i = 0, ub = S.loopBound(len);
+        for (; i < ub; i += L) {
+            var gi = FloatVector.fromArray(S, g, go + i);
+            var mi = FloatVector.fromArray(S, m, mo + i).mul(b1).add(gi.mul(c1));
+            var vi = FloatVector.fromArray(S, v, vo + i).mul(b2).add(gi.mul(c2).mul(gi));
+            mi.intoArray(m, mo + i);
+            vi.intoArray(v, vo + i);
+            var denom = vi.sqrt().div(bc2).add(eps);
+            FloatVector.fromArray(S, p, po + i).mul(decay).sub(mi.mul(step).div(denom)).intoArray(p, po + i);
+        }
+        if (i < len) {
+            ScalarF32Kernels.INSTANCE.adamW(p, po + i, g, go + i, m, mo + i, v, vo + i, len - i, b1, c1, b2, c2, step, bc2, eps, decay);
         }
     }
 
