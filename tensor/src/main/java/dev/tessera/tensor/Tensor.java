@@ -654,8 +654,9 @@ public final class Tensor {
 
     /** Broadcast binary operation; operands are promoted to a common dtype. */
     public Tensor binary(BinaryOp op, Tensor other) {
-        checkSameDevice(op.name().toLowerCase(java.util.Locale.ROOT), other);
-        int[] outShape = Shape.broadcast(op.name().toLowerCase(java.util.Locale.ROOT), shape, other.shape);
+        String name = OpNames.of(op);
+        checkSameDevice(name, other);
+        int[] outShape = Shape.broadcast(name, shape, other.shape);
         DType compute = DType.promote(dtype(), other.dtype());
         if (op == BinaryOp.AND || op == BinaryOp.OR) compute = DType.BOOL;
         else if (compute == DType.BOOL) compute = DType.I32;
@@ -786,7 +787,7 @@ public final class Tensor {
 
     /** Reduction over axes (empty = all) with or without keeping reduced dims as size 1. */
     public Tensor reduce(ReduceOp op, int[] axes, boolean keepDims) {
-        String name = op.name().toLowerCase(java.util.Locale.ROOT);
+        String name = OpNames.of(op);
         int[] ax = Shape.axes(name, axes, shape.length);
         if (op == ReduceOp.ARGMAX || op == ReduceOp.ARGMIN) {
             if (ax.length != 1) throw new IllegalArgumentException(name + ": needs exactly one axis, got " + Arrays.toString(axes));
@@ -1184,6 +1185,26 @@ public final class Tensor {
     }
 
     /** Lazily resolves the CPU backend without a class-initialisation cycle. */
+    /** Lower-case op names for error messages, computed once (a per-call toLowerCase showed up in training profiles). */
+    private static final class OpNames {
+        private static final String[] BINARY = names(BinaryOp.values());
+        private static final String[] REDUCE = names(ReduceOp.values());
+
+        static String of(BinaryOp op) {
+            return BINARY[op.ordinal()];
+        }
+
+        static String of(ReduceOp op) {
+            return REDUCE[op.ordinal()];
+        }
+
+        private static String[] names(Enum<?>[] ops) {
+            String[] n = new String[ops.length];
+            for (Enum<?> o : ops) n[o.ordinal()] = o.name().toLowerCase(java.util.Locale.ROOT);
+            return n;
+        }
+    }
+
     private static final class CpuBackendHolder {
         static Backend cpu() {
             return Backends.of(Device.cpu());
