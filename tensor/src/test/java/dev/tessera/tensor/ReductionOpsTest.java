@@ -245,6 +245,15 @@ class ReductionOpsTest {
             check("middle run sum " + dt, ReduceOp.SUM, mid4, new int[] {1, 2}, true);
             check("middle run sum offset " + dt, ReduceOp.SUM, mid4.select(0, 1), new int[] {0, 1}, false);
             check("middle sum offset " + dt, ReduceOp.SUM, mid4.select(0, 1), new int[] {1}, false);
+            // one axis of a strided view whose trailing block is contiguous: the per-head sum over time of a
+            // [B, H, T, D] view of [B, T, H, D] (several column blocks at D = 300), with an offset, and an
+            // expanded (stride 0) reduced axis
+            Tensor heads = OpTestSupport.random(r, dt, -1, 1, 2, 7, 3, 300).permute(0, 2, 1, 3);
+            check("strided middle sum " + dt, ReduceOp.SUM, heads, new int[] {2}, true);
+            check("strided middle mean " + dt, ReduceOp.MEAN, heads, new int[] {2}, false);
+            check("strided middle sum offset " + dt, ReduceOp.SUM, heads.select(0, 1), new int[] {1}, false);
+            Tensor expanded = OpTestSupport.random(r, dt, -1, 1, 4, 1, 5).expand(4, 6, 5);
+            check("expanded middle sum " + dt, ReduceOp.SUM, expanded, new int[] {1}, true);
         }
     }
 

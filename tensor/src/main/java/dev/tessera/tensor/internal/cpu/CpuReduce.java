@@ -65,6 +65,15 @@ final class CpuReduce {
             return out;
         }
 
+        // A sum over one axis of a strided view whose trailing dimensions form one contiguous block (the per-head
+        // key sum of a [B, H, T, D] view of [B, T, H*D]): summed row by row from the view, without the transposing
+        // copy below.
+        if ((op == ReduceOp.SUM || op == ReduceOp.MEAN) && axes.length == 1 && axes[0] < rank - 1 && !x.isContiguous()
+                && (x.dtype() == DType.F32 || x.dtype() == DType.F64) && trailingBlockContiguous(x, axes[0])) {
+            stridedMiddleSums(x, axes[0], op == ReduceOp.MEAN, out);
+            return out;
+        }
+
         Tensor xp = x.permute(order).contiguous();
         CpuStorage s = CpuBackend.st(xp), o = CpuBackend.st(out);
         int base = xp.offset();
@@ -201,6 +210,67 @@ final class CpuReduce {
                     }
                     double[] r = o.f64();
                     for (int c = 0; c < w; c++) r[p * cols + c0 + c] = mean ? acc[c] / rows : acc[c];
+                }
+            }
+        });
+    }
+
+    /** Whether the dimensions after {@code axis} are laid out as one contiguous block (innermost stride 1). */
+    private static boolean trailingBlockContiguous(Tensor x, int axis) {
+        int[] shape = x.shape(), st = x.strides();
+        long expect = 1;
+        for (int d = shape.length - 1; d > axis; d--) {
+            if (shape[d] != 1 && st[d] != expect) return false;
+            expect *= shape[d];
+        }
+        return true;
+    }
+
+    /**
+     * {@link #middleSums} on a strided view: x is [pre dims (any strides), rows (stride of {@code axis}), cols (one
+     * contiguous block)]; each output element adds its rows in order in double, as {@link #middleSums} does.
+     */
+    private static void stridedMiddleSums(Tensor x, int axis, boolean mean, Tensor out) {
+        CpuStorage s = CpuBackend.st(x), o = CpuBackend.st(out);
+        int[] shape = x.shape(), st = x.strides();
+        int rows = shape[axis], rowStride = st[axis], pre = 1, cols = 1;
+        for (int d = 0; d < axis; d++) pre *= shape[d];
+        for (int d = axis + 1; d < shape.length; d++) cols *= shape[d];
+        int[] preStart = new int[pre];
+        for (int p = 0; p < pre; p++) {
+            int off = x.offset(), rem = p;
+            for (int d = axis - 1; d >= 0; d--) {
+                off += (rem % shape[d]) * st[d];
+                rem /= shape[d];
+            }
+            preStart[p] = off;
+        }
+        int colBlocks = (cols + MIDDLE_COLS - 1) / MIDDLE_COLS, n = cols;
+        int grain = Math.max(1, CpuBackend.FLAT_GRAIN / Math.max(1, rows * Math.min(cols, MIDDLE_COLS)));
+        boolean f32 = x.dtype() == DType.F32;
+        Parallel.forRange(pre * colBlocks, grain, (i0, i1) -> {
+            double[] acc = new double[MIDDLE_COLS];
+            for (int item = i0; item < i1; item++) {
+                int p = item / colBlocks, c0 = (item % colBlocks) * MIDDLE_COLS;
+                int w = Math.min(MIDDLE_COLS, n - c0);
+                java.util.Arrays.fill(acc, 0, w, 0.0);
+                int start = preStart[p] + c0;
+                if (f32) {
+                    float[] a = s.f32();
+                    for (int i = 0; i < rows; i++) {
+                        int off = start + i * rowStride;
+                        for (int c = 0; c < w; c++) acc[c] += a[off + c];
+                    }
+                    float[] r = o.f32();
+                    for (int c = 0; c < w; c++) r[p * n + c0 + c] = (float) (mean ? acc[c] / rows : acc[c]);
+                } else {
+                    double[] a = s.f64();
+                    for (int i = 0; i < rows; i++) {
+                        int off = start + i * rowStride;
+                        for (int c = 0; c < w; c++) acc[c] += a[off + c];
+                    }
+                    double[] r = o.f64();
+                    for (int c = 0; c < w; c++) r[p * n + c0 + c] = mean ? acc[c] / rows : acc[c];
                 }
             }
         });
