@@ -182,37 +182,9 @@ final class CpuReduce {
      * rows in order in double (as {@link #columnSums}), one work item per (leading index, column block).
      */
     private static void middleSums(Tensor x, int pre, int rows, int cols, boolean mean, Tensor out) {
-        CpuStorage s = CpuBackend.st(x), o = CpuBackend.st(out);
-        int base = x.offset();
-        int colBlocks = (cols + MIDDLE_COLS - 1) / MIDDLE_COLS;
-        int grain = Math.max(1, CpuBackend.FLAT_GRAIN / Math.max(1, rows * Math.min(cols, MIDDLE_COLS)));
-        boolean f32 = x.dtype() == DType.F32;
-        Parallel.forRange(pre * colBlocks, grain, (i0, i1) -> {
-            double[] acc = new double[MIDDLE_COLS];
-            for (int item = i0; item < i1; item++) {
-                int p = item / colBlocks, c0 = (item % colBlocks) * MIDDLE_COLS;
-                int w = Math.min(MIDDLE_COLS, cols - c0);
-                java.util.Arrays.fill(acc, 0, w, 0.0);
-                int start = base + p * rows * cols + c0;
-                if (f32) {
-                    float[] a = s.f32();
-                    for (int i = 0; i < rows; i++) {
-                        int off = start + i * cols;
-                        for (int c = 0; c < w; c++) acc[c] += a[off + c];
-                    }
-                    float[] r = o.f32();
-                    for (int c = 0; c < w; c++) r[p * cols + c0 + c] = (float) (mean ? acc[c] / rows : acc[c]);
-                } else {
-                    double[] a = s.f64();
-                    for (int i = 0; i < rows; i++) {
-                        int off = start + i * cols;
-                        for (int c = 0; c < w; c++) acc[c] += a[off + c];
-                    }
-                    double[] r = o.f64();
-                    for (int c = 0; c < w; c++) r[p * cols + c0 + c] = mean ? acc[c] / rows : acc[c];
-                }
-            }
-        });
+        int[] preStart = new int[pre];
+        for (int p = 0; p < pre; p++) preStart[p] = x.offset() + p * rows * cols;
+        rowBlockSums(CpuBackend.st(x), preStart, rows, cols, cols, mean, out);
     }
 
     /** Whether the dimensions after {@code axis} are laid out as one contiguous block (innermost stride 1). */
@@ -228,12 +200,11 @@ final class CpuReduce {
 
     /**
      * {@link #middleSums} on a strided view: x is [pre dims (any strides), rows (stride of {@code axis}), cols (one
-     * contiguous block)]; each output element adds its rows in order in double, as {@link #middleSums} does.
+     * contiguous block)].
      */
     private static void stridedMiddleSums(Tensor x, int axis, boolean mean, Tensor out) {
-        CpuStorage s = CpuBackend.st(x), o = CpuBackend.st(out);
         int[] shape = x.shape(), st = x.strides();
-        int rows = shape[axis], rowStride = st[axis], pre = 1, cols = 1;
+        int pre = 1, cols = 1;
         for (int d = 0; d < axis; d++) pre *= shape[d];
         for (int d = axis + 1; d < shape.length; d++) cols *= shape[d];
         int[] preStart = new int[pre];
@@ -245,14 +216,26 @@ final class CpuReduce {
             }
             preStart[p] = off;
         }
-        int colBlocks = (cols + MIDDLE_COLS - 1) / MIDDLE_COLS, n = cols;
+        rowBlockSums(CpuBackend.st(x), preStart, shape[axis], st[axis], cols, mean, out);
+    }
+
+    /**
+     * out[p, c] = sum over i of s[preStart[p] + i * rowStride + c] (c < cols), each output element adding its rows in
+     * order in double; one work item per (leading index, column block of {@link #MIDDLE_COLS}), so the result does not
+     * depend on the thread count.
+     */
+    private static void rowBlockSums(CpuStorage s, int[] preStart, int rows, int rowStride, int cols, boolean mean,
+                                     Tensor out) {
+        CpuStorage o = CpuBackend.st(out);
+        int pre = preStart.length;
+        int colBlocks = (cols + MIDDLE_COLS - 1) / MIDDLE_COLS;
         int grain = Math.max(1, CpuBackend.FLAT_GRAIN / Math.max(1, rows * Math.min(cols, MIDDLE_COLS)));
-        boolean f32 = x.dtype() == DType.F32;
+        boolean f32 = s.dtype() == DType.F32;
         Parallel.forRange(pre * colBlocks, grain, (i0, i1) -> {
             double[] acc = new double[MIDDLE_COLS];
             for (int item = i0; item < i1; item++) {
                 int p = item / colBlocks, c0 = (item % colBlocks) * MIDDLE_COLS;
-                int w = Math.min(MIDDLE_COLS, n - c0);
+                int w = Math.min(MIDDLE_COLS, cols - c0);
                 java.util.Arrays.fill(acc, 0, w, 0.0);
                 int start = preStart[p] + c0;
                 if (f32) {
@@ -262,7 +245,7 @@ final class CpuReduce {
                         for (int c = 0; c < w; c++) acc[c] += a[off + c];
                     }
                     float[] r = o.f32();
-                    for (int c = 0; c < w; c++) r[p * n + c0 + c] = (float) (mean ? acc[c] / rows : acc[c]);
+                    for (int c = 0; c < w; c++) r[p * cols + c0 + c] = (float) (mean ? acc[c] / rows : acc[c]);
                 } else {
                     double[] a = s.f64();
                     for (int i = 0; i < rows; i++) {
@@ -270,7 +253,7 @@ final class CpuReduce {
                         for (int c = 0; c < w; c++) acc[c] += a[off + c];
                     }
                     double[] r = o.f64();
-                    for (int c = 0; c < w; c++) r[p * n + c0 + c] = mean ? acc[c] / rows : acc[c];
+                    for (int c = 0; c < w; c++) r[p * cols + c0 + c] = mean ? acc[c] / rows : acc[c];
                 }
             }
         });
