@@ -39,9 +39,13 @@ class ResumeRegressionTest {
     Path dir;
 
     private static String[] args(String... extra) {
-        String[] a = new String[RUN.length + extra.length];
-        System.arraycopy(RUN, 0, a, 0, RUN.length);
-        System.arraycopy(extra, 0, a, RUN.length, extra.length);
+        return concat(RUN, extra);
+    }
+
+    private static String[] concat(String[] base, String... extra) {
+        String[] a = new String[base.length + extra.length];
+        System.arraycopy(base, 0, a, 0, base.length);
+        System.arraycopy(extra, 0, a, base.length, extra.length);
         return a;
     }
 
@@ -78,10 +82,7 @@ class ResumeRegressionTest {
             "constant", "--log-every", "4"};
 
     private static String[] dropoutArgs(String... extra) {
-        String[] a = new String[DROPOUT_RUN.length + extra.length];
-        System.arraycopy(DROPOUT_RUN, 0, a, 0, DROPOUT_RUN.length);
-        System.arraycopy(extra, 0, a, DROPOUT_RUN.length, extra.length);
-        return a;
+        return concat(DROPOUT_RUN, extra);
     }
 
     @Test
