@@ -8,6 +8,9 @@ import java.util.Arrays;
  * split it over threads.
  */
 final class ScalarGemm {
+    /** Below this many columns the row-times-B form is a chain of dependent FMAs; such products run as dot products. */
+    private static final int NARROW = 4;
+
     private ScalarGemm() {}
 
     /**
@@ -21,7 +24,24 @@ final class ScalarGemm {
                       float beta, float[] c, int cOff, int ldc) {
         int sa = transA ? 1 : lda;
         int pa = transA ? lda : 1;
-        if (!transB) {
+        if (transB || n1 - n0 < NARROW) {
+            // dot products (B's column j is contiguous when B is transposed, strided by ldb otherwise)
+            int sb = transB ? ldb : 1, pb = transB ? 1 : ldb;
+            int i = m0;
+            for (; i + 4 <= m1; i += 4) {
+                for (int j = n0; j < n1; j++) dot4(k, a, aOff + i * sa, sa, pa, b, bOff + j * sb, pb, alpha, beta, c, cOff + i * ldc + j, ldc);
+            }
+            for (; i < m1; i++) {
+                int ai = aOff + i * sa;
+                for (int j = n0; j < n1; j++) {
+                    int bi = bOff + j * sb;
+                    float acc = 0f;
+                    for (int p = 0; p < k; p++) acc = Math.fma(a[ai + p * pa], b[bi + p * pb], acc);
+                    int ci = cOff + i * ldc + j;
+                    c[ci] = beta == 0f ? acc * alpha : Math.fma(acc, alpha, beta * c[ci]);
+                }
+            }
+        } else {
             float[] acc = new float[n1 - n0];
             for (int i = m0; i < m1; i++) {
                 Arrays.fill(acc, 0f);
@@ -36,18 +56,28 @@ final class ScalarGemm {
                     c[ci + j] = beta == 0f ? acc[j] * alpha : Math.fma(acc[j], alpha, beta * c[ci + j]);
                 }
             }
-        } else {
-            for (int i = m0; i < m1; i++) {
-                int ai = aOff + i * sa;
-                for (int j = n0; j < n1; j++) {
-                    int bi = bOff + j * ldb;
-                    float acc = 0f;
-                    for (int p = 0; p < k; p++) acc = Math.fma(a[ai + p * pa], b[bi + p], acc);
-                    int ci = cOff + i * ldc + j;
-                    c[ci] = beta == 0f ? acc * alpha : Math.fma(acc, alpha, beta * c[ci]);
-                }
-            }
         }
+    }
+
+    /**
+     * Four rows of one column of C: four independent FMA chains advanced together, so the FMA latency is hidden while
+     * each element keeps its own sequential chain over the whole reduction (the same value as one row at a time).
+     */
+    private static void dot4(int k, float[] a, int ai, int sa, int pa, float[] b, int bi, int pb, float alpha, float beta,
+                             float[] c, int ci, int ldc) {
+        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+        for (int p = 0; p < k; p++) {
+            float bv = b[bi + p * pb];
+            int ap = ai + p * pa;
+            s0 = Math.fma(a[ap], bv, s0);
+            s1 = Math.fma(a[ap + sa], bv, s1);
+            s2 = Math.fma(a[ap + 2 * sa], bv, s2);
+            s3 = Math.fma(a[ap + 3 * sa], bv, s3);
+        }
+        c[ci] = beta == 0f ? s0 * alpha : Math.fma(s0, alpha, beta * c[ci]);
+        c[ci + ldc] = beta == 0f ? s1 * alpha : Math.fma(s1, alpha, beta * c[ci + ldc]);
+        c[ci + 2 * ldc] = beta == 0f ? s2 * alpha : Math.fma(s2, alpha, beta * c[ci + 2 * ldc]);
+        c[ci + 3 * ldc] = beta == 0f ? s3 * alpha : Math.fma(s3, alpha, beta * c[ci + 3 * ldc]);
     }
 
     /** {@code C = beta * C} over an m x n block; {@code beta == 0} writes zeros whatever C held. */
@@ -71,7 +101,24 @@ final class ScalarGemm {
                       double beta, double[] c, int cOff, int ldc) {
         int sa = transA ? 1 : lda;
         int pa = transA ? lda : 1;
-        if (!transB) {
+        if (transB || n1 - n0 < NARROW) {
+            // dot products (B's column j is contiguous when B is transposed, strided by ldb otherwise)
+            int sb = transB ? ldb : 1, pb = transB ? 1 : ldb;
+            int i = m0;
+            for (; i + 4 <= m1; i += 4) {
+                for (int j = n0; j < n1; j++) dot4(k, a, aOff + i * sa, sa, pa, b, bOff + j * sb, pb, alpha, beta, c, cOff + i * ldc + j, ldc);
+            }
+            for (; i < m1; i++) {
+                int ai = aOff + i * sa;
+                for (int j = n0; j < n1; j++) {
+                    int bi = bOff + j * sb;
+                    double acc = 0d;
+                    for (int p = 0; p < k; p++) acc = Math.fma(a[ai + p * pa], b[bi + p * pb], acc);
+                    int ci = cOff + i * ldc + j;
+                    c[ci] = beta == 0d ? acc * alpha : Math.fma(acc, alpha, beta * c[ci]);
+                }
+            }
+        } else {
             double[] acc = new double[n1 - n0];
             for (int i = m0; i < m1; i++) {
                 Arrays.fill(acc, 0d);
@@ -86,18 +133,28 @@ final class ScalarGemm {
                     c[ci + j] = beta == 0d ? acc[j] * alpha : Math.fma(acc[j], alpha, beta * c[ci + j]);
                 }
             }
-        } else {
-            for (int i = m0; i < m1; i++) {
-                int ai = aOff + i * sa;
-                for (int j = n0; j < n1; j++) {
-                    int bi = bOff + j * ldb;
-                    double acc = 0d;
-                    for (int p = 0; p < k; p++) acc = Math.fma(a[ai + p * pa], b[bi + p], acc);
-                    int ci = cOff + i * ldc + j;
-                    c[ci] = beta == 0d ? acc * alpha : Math.fma(acc, alpha, beta * c[ci]);
-                }
-            }
         }
+    }
+
+    /**
+     * Four rows of one column of C: four independent FMA chains advanced together, so the FMA latency is hidden while
+     * each element keeps its own sequential chain over the whole reduction (the same value as one row at a time).
+     */
+    private static void dot4(int k, double[] a, int ai, int sa, int pa, double[] b, int bi, int pb, double alpha, double beta,
+                             double[] c, int ci, int ldc) {
+        double s0 = 0d, s1 = 0d, s2 = 0d, s3 = 0d;
+        for (int p = 0; p < k; p++) {
+            double bv = b[bi + p * pb];
+            int ap = ai + p * pa;
+            s0 = Math.fma(a[ap], bv, s0);
+            s1 = Math.fma(a[ap + sa], bv, s1);
+            s2 = Math.fma(a[ap + 2 * sa], bv, s2);
+            s3 = Math.fma(a[ap + 3 * sa], bv, s3);
+        }
+        c[ci] = beta == 0d ? s0 * alpha : Math.fma(s0, alpha, beta * c[ci]);
+        c[ci + ldc] = beta == 0d ? s1 * alpha : Math.fma(s1, alpha, beta * c[ci + ldc]);
+        c[ci + 2 * ldc] = beta == 0d ? s2 * alpha : Math.fma(s2, alpha, beta * c[ci + 2 * ldc]);
+        c[ci + 3 * ldc] = beta == 0d ? s3 * alpha : Math.fma(s3, alpha, beta * c[ci + 3 * ldc]);
     }
 
     /** {@code C = beta * C} over an m x n block; {@code beta == 0} writes zeros whatever C held. */

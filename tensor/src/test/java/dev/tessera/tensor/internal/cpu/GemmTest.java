@@ -219,6 +219,37 @@ class GemmTest {
         assertArrayEquals(new double[] {19, 22, 43, 50}, d);
     }
 
+    @Test
+    void scalarPathIsOneSequentialChainPerElement() {
+        // the direct path's documented rounding: each element one FMA chain over the whole reduction in order, for
+        // every layout, for narrow products (run as dot products, four rows at a time) and wide ones, with row tails
+        Random rnd = new Random(21);
+        int k = 37;
+        for (int m : new int[] {1, 4, 7}) {
+            for (int n : new int[] {1, 3, 5}) {
+                for (int layout = 0; layout < 4; layout++) {
+                    boolean ta = (layout & 1) != 0, tb = (layout & 2) != 0;
+                    float[] a = new float[m * k], b = new float[k * n], c = new float[m * n];
+                    for (int i = 0; i < a.length; i++) a[i] = (float) rnd.nextGaussian();
+                    for (int i = 0; i < b.length; i++) b[i] = (float) rnd.nextGaussian();
+                    for (int i = 0; i < c.length; i++) c[i] = (float) rnd.nextGaussian();
+                    float[] want = c.clone();
+                    for (int i = 0; i < m; i++) {
+                        for (int j = 0; j < n; j++) {
+                            float acc = 0f;
+                            for (int p = 0; p < k; p++) {
+                                acc = Math.fma(ta ? a[p * m + i] : a[i * k + p], tb ? b[j * k + p] : b[p * n + j], acc);
+                            }
+                            want[i * n + j] = Math.fma(acc, 0.5f, 2f * want[i * n + j]);
+                        }
+                    }
+                    ScalarGemm.block(ta, tb, 0, m, 0, n, k, 0.5f, a, 0, ta ? m : k, b, 0, tb ? k : n, 2f, c, 0, n);
+                    assertArrayEquals(want, c, "m=" + m + " n=" + n + " transA=" + ta + " transB=" + tb);
+                }
+            }
+        }
+    }
+
     @ParameterizedTest(name = "simd={0}")
     @ValueSource(booleans = {true, false})
     void resultsAreBitIdenticalForAnyThreadCount(boolean simd) {
