@@ -76,10 +76,12 @@ public final class LinearAttention extends Module {
             throw new IllegalArgumentException("LinearAttention: x must be [B, T, " + dModel + "], got " + Shape.str(x.shape()));
         }
         int b = x.dim(0), t = x.dim(1);
-        Variable q = wq.forward(x).reshape(b, t, heads, headDim).permute(0, 2, 1, 3);
-        Variable k = wk.forward(x).reshape(b, t, kvHeads, headDim).permute(0, 2, 1, 3);
+        // the feature map runs on the contiguous projections: on the head-split views it is a strided pass of short rows
+        Variable fq = phi(wq.forward(x)).reshape(b, t, heads, headDim).permute(0, 2, 1, 3);
+        Variable fk = phi(wk.forward(x)).reshape(b, t, kvHeads, headDim).permute(0, 2, 1, 3);
         Variable v = wv.forward(x).reshape(b, t, kvHeads, headDim).permute(0, 2, 1, 3);
-        Variable o = attend(q, k, v, keyPadding, causal);
+        checkShapes(fq, fk, v, keyPadding, causal);
+        Variable o = attendFeatures(fq, fk, v, keyPadding, causal, DEFAULT_CHUNK);
         return wo.forward(o.permute(0, 2, 1, 3).reshape(b, t, dModel));
     }
 
@@ -99,17 +101,31 @@ public final class LinearAttention extends Module {
      * [B, Hkv, T, D, Dv] state per position). Both equal the explicit N x N form up to rounding.
      */
     public static Variable attend(Variable q, Variable k, Variable v, Tensor keyPadding, boolean causal, int chunk) {
+        checkShapes(q, k, v, keyPadding, causal);
+        return attendFeatures(phi(q), phi(k), v, keyPadding, causal, chunk);
+    }
+
+    /** The feature map {@code elu(x) + 1}. */
+    private static Variable phi(Variable x) {
+        return x.elu().add(1.0);
+    }
+
+    private static void checkShapes(Variable q, Variable k, Variable v, Tensor keyPadding, boolean causal) {
         if (q.rank() != 4 || k.rank() != 4 || v.rank() != 4 || k.dim(0) != q.dim(0) || v.dim(0) != q.dim(0) || k.dim(1) != v.dim(1)
                 || k.dim(2) != v.dim(2) || k.dim(3) != q.dim(3) || q.dim(1) % k.dim(1) != 0 || (causal && q.dim(2) != k.dim(2))) {
             throw new IllegalArgumentException("linearAttention: incompatible shapes q" + Shape.str(q.shape()) + ", k" + Shape.str(k.shape())
                     + ", v" + Shape.str(v.shape()) + (causal ? " (causal needs Tq == Tk)" : ""));
         }
-        int b = q.dim(0), h = q.dim(1), tq = q.dim(2), d = q.dim(3), hkv = k.dim(1), tk = k.dim(2), dv = v.dim(3), g = h / hkv;
+        int b = q.dim(0), tk = k.dim(2);
         if (keyPadding != null && (keyPadding.dtype() != DType.BOOL || !Shape.same(keyPadding.shape(), new int[] {b, tk}))) {
             throw new IllegalArgumentException("linearAttention: keyPadding must be BOOL [" + b + ", " + tk + "], got "
                     + keyPadding.dtype() + Shape.str(keyPadding.shape()));
         }
-        Variable fq = q.elu().add(1.0), fk = k.elu().add(1.0);
+    }
+
+    /** {@link #attend} on feature-mapped queries and keys (shapes checked by the caller). */
+    private static Variable attendFeatures(Variable fq, Variable fk, Variable v, Tensor keyPadding, boolean causal, int chunk) {
+        int b = fq.dim(0), h = fq.dim(1), tq = fq.dim(2), d = fq.dim(3), hkv = fk.dim(1), tk = fk.dim(2), dv = v.dim(3), g = h / hkv;
         if (keyPadding != null) fk = fk.mul(Variable.constant(keyPadding.not().to(fk.dtype()).reshape(b, 1, tk, 1)));
         Variable num, den;
         if (!causal) {
@@ -200,8 +216,8 @@ public final class LinearAttention extends Module {
         }
         Objects.requireNonNull(state, "LinearAttention.forward: state is null");
         int b = x.dim(0), t = x.dim(1);
-        Variable fq = wq.forward(x).reshape(b, t, heads, headDim).permute(0, 2, 1, 3).elu().add(1.0);
-        Variable fk = wk.forward(x).reshape(b, t, kvHeads, headDim).permute(0, 2, 1, 3).elu().add(1.0);
+        Variable fq = phi(wq.forward(x)).reshape(b, t, heads, headDim).permute(0, 2, 1, 3);
+        Variable fk = phi(wk.forward(x)).reshape(b, t, kvHeads, headDim).permute(0, 2, 1, 3);
         Variable v = wv.forward(x).reshape(b, t, kvHeads, headDim).permute(0, 2, 1, 3);
         Variable kv = fk.unsqueeze(4).mul(v.unsqueeze(3));                      // [B, Hkv, T, D, Dv]
         Variable s, z;
