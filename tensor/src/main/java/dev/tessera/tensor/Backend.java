@@ -72,6 +72,15 @@ public interface Backend {
     /** Batched matmul of a[..., m, k] and b[..., k, n] (rank >= 2 each) with broadcast batch dims. */
     Tensor matmul(Tensor a, Tensor b, int[] outShape);
 
+    /**
+     * The affine map of a linear layer: {@code x [m, k]} times {@code w [n, k]} transposed plus {@code bias [n]}
+     * (same floating dtype, checked by the caller). The default is a matmul and a broadcast add; a backend may
+     * fold the bias into the product.
+     */
+    default Tensor linear(Tensor x, Tensor w, Tensor bias) {
+        return x.matmul(w.mT()).add(bias);
+    }
+
     // ---- shape ops that copy
     /** Concatenates {@code parts} (same dtype, equal shapes except along {@code axis}) into a new tensor of {@code outShape}. */
     Tensor concat(Tensor[] parts, int axis, int[] outShape);

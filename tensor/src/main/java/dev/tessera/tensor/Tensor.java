@@ -845,6 +845,36 @@ public final class Tensor {
     // ------------------------------------------------------------------ matmul
 
     /**
+     * The affine map of a linear layer, {@code this [..., k] weight[n, k]^T + bias[n]} (PyTorch's
+     * {@code F.linear}); {@code bias} may be null. On the CPU the float32 bias is C's starting value in the
+     * product's accumulation (no separate pass over the output).
+     *
+     * @throws IllegalArgumentException when the weight is not [n, k] for this tensor's last dimension k or the bias
+     *                                  is not [n]
+     */
+    public Tensor linear(Tensor weight, Tensor bias) {
+        checkSameDevice("linear", weight);
+        if (bias != null) checkSameDevice("linear", bias);
+        if (shape.length == 0 || weight.rank() != 2 || weight.shape[1] != shape[shape.length - 1]) {
+            throw new IllegalArgumentException("linear: input " + Shape.str(shape) + " does not match weight " + Shape.str(weight.shape)
+                    + " (expected [n, " + (shape.length == 0 ? "k" : shape[shape.length - 1]) + "])");
+        }
+        int n = weight.shape[0], k = weight.shape[1];
+        if (bias != null && (bias.rank() != 1 || bias.shape[0] != n)) {
+            throw new IllegalArgumentException("linear: bias " + Shape.str(bias.shape) + " does not match weight " + Shape.str(weight.shape)
+                    + " (expected [" + n + "])");
+        }
+        Tensor x2 = reshape(-1, k);
+        boolean fused = bias != null && (dtype() == DType.F32 || dtype() == DType.F64) && weight.dtype() == dtype()
+                && bias.dtype() == dtype();
+        // other dtype mixes promote as matmul and add do
+        Tensor y = fused ? backend().linear(x2, weight, bias) : bias == null ? x2.matmul(weight.mT()) : x2.matmul(weight.mT()).add(bias);
+        int[] ys = shape.clone();
+        ys[ys.length - 1] = n;
+        return y.reshape(ys);
+    }
+
+    /**
      * Matrix product with NumPy semantics: 1-d operands are promoted (and the added dim removed),
      * batch dimensions broadcast.
      */

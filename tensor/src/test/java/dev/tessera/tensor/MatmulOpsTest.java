@@ -138,4 +138,49 @@ class MatmulOpsTest {
         assertError(() -> Tensor.zeros(DType.F32, 2, 3, 4).matmul(Tensor.zeros(DType.F32, 3, 4, 5)), "matmul", "[2]", "[3]");
         assertError(() -> Tensor.scalar(DType.F32, 1).matmul(Tensor.zeros(DType.F32, 3)), "matmul", "a[]", "b[3]");
     }
+
+    @Test
+    void linearMatchesReferenceAndFoldsTheBiasIntoTheProduct() {
+        Random r = new Random(77);
+        // small (direct path) and large (packed kernels, several reduction blocks and a partial tile) shapes
+        int[][] shapes = {{5, 7, 3}, {130, 300, 70}};
+        for (DType dt : new DType[] {DType.F32, DType.F64}) {
+            for (int[] sh : shapes) {
+                int m = sh[0], k = sh[1], n = sh[2];
+                for (boolean transposedInput : new boolean[] {false, true}) {
+                    Tensor x = transposedInput ? OpTestSupport.random(r, dt, -1, 1, k, m).mT() : OpTestSupport.strided(r, dt, -1, 1, m, k);
+                    Tensor w = OpTestSupport.random(r, dt, -1, 1, n, k), b = OpTestSupport.random(r, dt, -1, 1, n);
+                    Tensor y = x.reshape(1, m, k).linear(w, b);
+                    assertArrayEquals(new int[] {1, m, n}, y.shape(), "linear shape");
+                    double eps = dt == DType.F32 ? 0x1p-24 : 0x1p-53;
+                    for (int i = 0; i < m; i++) {
+                        for (int j = 0; j < n; j++) {
+                            double ref = at(b, new int[] {j}), mag = Math.abs(at(b, new int[] {j}));
+                            for (int p = 0; p < k; p++) {
+                                ref += at(x, new int[] {i, p}) * at(w, new int[] {j, p});
+                                mag += Math.abs(at(x, new int[] {i, p}) * at(w, new int[] {j, p}));
+                            }
+                            double got = at(y, new int[] {0, i, j});
+                            if (Math.abs(got - ref) > (k + 2) * eps * mag + 1e-30) {
+                                fail(dt + " " + Arrays.toString(sh) + " linear[" + i + "," + j + "] = " + got + ", reference " + ref);
+                            }
+                        }
+                    }
+                    // float32 folds the bias into the product: the same bits as a GEMM accumulating into C = bias rows
+                    if (dt == DType.F32) {
+                        Tensor c = b.reshape(1, n).expand(m, n).contiguous();
+                        float[] want = c.toFloatArray();
+                        dev.tessera.tensor.internal.cpu.Gemm.sgemm(false, true, m, n, k, 1f, x.contiguous().toFloatArray(), 0, k,
+                                w.toFloatArray(), 0, k, 1f, want, 0, n);
+                        assertArrayEquals(want, y.toFloatArray(), "F32 linear vs GEMM into bias rows " + Arrays.toString(sh));
+                    }
+                }
+            }
+            Tensor noBias = OpTestSupport.random(r, dt, -1, 1, 3, 4).linear(OpTestSupport.random(r, dt, -1, 1, 2, 4), null);
+            assertArrayEquals(new int[] {3, 2}, noBias.shape(), "linear without bias");
+        }
+        Tensor x = Tensor.zeros(DType.F32, 2, 3);
+        assertError(() -> x.linear(Tensor.zeros(DType.F32, 4, 2), null), "linear", "[4,2]");
+        assertError(() -> x.linear(Tensor.zeros(DType.F32, 4, 3), Tensor.zeros(DType.F32, 3)), "linear", "bias", "[4]");
+    }
 }

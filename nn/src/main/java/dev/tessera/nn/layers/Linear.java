@@ -84,8 +84,7 @@ public final class Linear extends Module implements Layer {
         }
         Tensor x2 = x.value().reshape(-1, inF);
         Tensor wv = w.value();
-        Tensor y = x2.matmul(wv.mT());
-        if (b != null) y.addInPlace(b.value());   // y is a fresh product nobody else holds
+        Tensor y = x2.linear(wv, b == null ? null : b.value());
         int[] ys = xs.clone();
         ys[ys.length - 1] = outF;
         boolean nx = x.requiresGrad(), nw = w.requiresGrad(), nb = b != null && b.requiresGrad();

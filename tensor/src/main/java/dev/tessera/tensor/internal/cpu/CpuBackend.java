@@ -366,6 +366,11 @@ public final class CpuBackend implements Backend {
         return CpuMatmul.matmul(a, b, outShape);
     }
 
+    @Override
+    public Tensor linear(Tensor x, Tensor w, Tensor bias) {
+        return CpuMatmul.linear(x, w, bias);
+    }
+
     // ------------------------------------------------------------------ shape ops that copy
 
     @Override

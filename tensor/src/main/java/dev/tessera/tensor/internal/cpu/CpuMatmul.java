@@ -33,6 +33,20 @@ final class CpuMatmul {
         return new Layout(c, false, Math.max(1, cols));
     }
 
+    /** {@code x [m, k] w[n, k]^T + bias[n]}: float32 folds the bias into the GEMM (one rounding), float64 adds it after. */
+    static Tensor linear(Tensor x, Tensor w, Tensor bias) {
+        if (x.dtype() != DType.F32) return matmul(x, w.mT(), new int[] {x.dim(0), w.dim(0)}).add(bias);
+        int m = x.dim(0), k = x.dim(1), n = w.dim(0);
+        Tensor out = CpuBackend.alloc(DType.F32, new int[] {m, n});
+        if (out.numel() == 0) return out;
+        Layout la = layout(x), lb = layout(w.mT());
+        Tensor bc = bias.contiguous();
+        Gemm.sgemmBias(la.trans(), lb.trans(), m, n, k, 1f, CpuBackend.st(la.t()).f32(), la.t().offset(), la.ld(),
+                CpuBackend.st(lb.t()).f32(), lb.t().offset(), lb.ld(), CpuBackend.st(bc).f32(), bc.offset(),
+                CpuBackend.st(out).f32(), 0, n);
+        return out;
+    }
+
     static Tensor matmul(Tensor a, Tensor b, int[] outShape) {
         DType dt = a.dtype();
         Tensor out = CpuBackend.alloc(dt, outShape);

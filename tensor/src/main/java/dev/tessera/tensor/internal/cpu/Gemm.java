@@ -46,7 +46,38 @@ public final class Gemm {
         checkOperand(op, "A", transA, m, k, a.length, aOff, lda);
         checkOperand(op, "B", transB, k, n, b.length, bOff, ldb);
         checkOperand(op, "C", false, m, n, c.length, cOff, ldc);
-        sgemmUnchecked(simd, threads, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        sgemmUnchecked(simd, threads, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, null, 0, c, cOff, ldc);
+    }
+
+    /**
+     * Single-precision GEMM plus a bias row, row-major: {@code C = alpha * op(A) * op(B) + bias}, the bias (n
+     * elements from {@code biasOff}) added to every row of C. The old content of C is ignored. The bias is C's
+     * starting value (bit for bit a GEMM with {@code beta = 1} into C filled with the bias rows), written into
+     * each block of C just before the block's first use instead of in a separate pass over C.
+     *
+     * @throws IllegalArgumentException as {@link #sgemm}, or when the bias does not hold n elements from biasOff
+     */
+    public static void sgemmBias(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                                 float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                                 float[] bias, int biasOff, float[] c, int cOff, int ldc) {
+        sgemmBias(CpuConfig.simd(), Parallel.threads(), transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb,
+                bias, biasOff, c, cOff, ldc);
+    }
+
+    /** {@link #sgemmBias} with the path and the thread count chosen by the caller (tests). */
+    static void sgemmBias(boolean simd, int threads, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                          float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                          float[] bias, int biasOff, float[] c, int cOff, int ldc) {
+        String op = "sgemmBias";
+        checkSizes(op, m, n, k);
+        checkOperand(op, "A", transA, m, k, a.length, aOff, lda);
+        checkOperand(op, "B", transB, k, n, b.length, bOff, ldb);
+        checkOperand(op, "C", false, m, n, c.length, cOff, ldc);
+        if (biasOff < 0 || (long) biasOff + n > bias.length) {
+            throw new IllegalArgumentException(op + ": bias needs " + n + " elements from offset " + biasOff + ", array has " + bias.length);
+        }
+        sgemmUnchecked(simd, threads, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, 0f, bias, biasOff,
+                c, cOff, ldc);
     }
 
     /**
@@ -79,21 +110,24 @@ public final class Gemm {
         }
         if (batch > 1 && threads > 1 && flops(m, n, k) < BATCH_SPLIT_FLOPS) {
             Parallel.forTasks(batch, i -> sgemmUnchecked(simd, 1, transA, transB, m, n, k, alpha,
-                    a, aOffs[i], lda, b, bOffs[i], ldb, beta, c, cOffs[i], ldc));
+                    a, aOffs[i], lda, b, bOffs[i], ldb, beta, null, 0, c, cOffs[i], ldc));
         } else {
             for (int i = 0; i < batch; i++) {
                 sgemmUnchecked(simd, threads, transA, transB, m, n, k, alpha, a, aOffs[i], lda, b, bOffs[i], ldb,
-                        beta, c, cOffs[i], ldc);
+                        beta, null, 0, c, cOffs[i], ldc);
             }
         }
     }
 
+    /** The GEMM after the checks; a non-null bias replaces {@code beta * C} as the starting value of C. */
     private static void sgemmUnchecked(boolean simd, int threads, boolean transA, boolean transB,
                                        int m, int n, int k, float alpha, float[] a, int aOff, int lda,
-                                       float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
+                                       float[] b, int bOff, int ldb, float beta, float[] bias, int biasOff,
+                                       float[] c, int cOff, int ldc) {
         if (m == 0 || n == 0) return;
         if (k == 0 || alpha == 0f) {
-            ScalarGemm.scale(m, n, beta, c, cOff, ldc);
+            if (bias != null) fillRows(0, m, 0, n, bias, biasOff, c, cOff, ldc);
+            else ScalarGemm.scale(m, n, beta, c, cOff, ldc);
             return;
         }
         boolean packed = simd && flops(m, n, k) >= DIRECT_FLOPS;
@@ -106,12 +140,21 @@ public final class Gemm {
             if (m0 >= m1 || n0 >= n1) return;
             if (packed) {
                 SgemmKernel.block(transA, transB, m0, m1, n0, n1, k, alpha, a, aOff, lda, b, bOff, ldb,
-                        beta, c, cOff, ldc);
+                        beta, bias, biasOff, c, cOff, ldc);
+            } else if (bias != null) {
+                fillRows(m0, m1, n0, n1, bias, biasOff, c, cOff, ldc);
+                ScalarGemm.block(transA, transB, m0, m1, n0, n1, k, alpha, a, aOff, lda, b, bOff, ldb,
+                        1f, c, cOff, ldc);
             } else {
                 ScalarGemm.block(transA, transB, m0, m1, n0, n1, k, alpha, a, aOff, lda, b, bOff, ldb,
                         beta, c, cOff, ldc);
             }
         });
+    }
+
+    /** Rows {@code [m0, m1)}, columns {@code [n0, n1)} of C set to the bias row. */
+    private static void fillRows(int m0, int m1, int n0, int n1, float[] bias, int biasOff, float[] c, int cOff, int ldc) {
+        for (int i = m0; i < m1; i++) System.arraycopy(bias, biasOff + n0, c, cOff + i * ldc + n0, n1 - n0);
     }
 
     /**

@@ -60,6 +60,17 @@ public final class SgemmKernel {
     public static void block(boolean transA, boolean transB, int m0, int m1, int n0, int n1, int k,
                              float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                              float beta, float[] c, int cOff, int ldc) {
+        block(transA, transB, m0, m1, n0, n1, k, alpha, a, aOff, lda, b, bOff, ldb, beta, null, 0, c, cOff, ldc);
+    }
+
+    /**
+     * {@link #block} with C starting from a row vector instead of {@code beta * C} when {@code bias} is not null:
+     * {@code C = alpha * op(A) * op(B) + bias} (bias element j at {@code biasOff + j}), the bias written into each
+     * block of C just before the block's first kernel pass, so the sum costs no pass of its own.
+     */
+    public static void block(boolean transA, boolean transB, int m0, int m1, int n0, int n1, int k,
+                             float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                             float beta, float[] bias, int biasOff, float[] c, int cOff, int ldc) {
         float[] buf = BUFFER.get();
         int kb = kBlock(k);
         for (int jc = n0; jc < n1; jc += NC) {
@@ -73,7 +84,10 @@ public final class SgemmKernel {
                     // scaled (zeroed for beta 0) block by block just before the first use, while the block is
                     // still in cache when the kernels read it back; scaling all of C up front sent a large C
                     // through memory twice
-                    if (pc == 0) scale(ic, ic + mc, jc, jc + nc, beta, c, cOff, ldc);
+                    if (pc == 0) {
+                        if (bias != null) fillRows(ic, ic + mc, jc, jc + nc, bias, biasOff, c, cOff, ldc);
+                        else scale(ic, ic + mc, jc, jc + nc, beta, c, cOff, ldc);
+                    }
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr);
                         int bi = B_BASE + (jr / NR) * kc * NR;
@@ -91,6 +105,11 @@ public final class SgemmKernel {
                 }
             }
         }
+    }
+
+    /** Rows {@code [m0, m1)}, columns {@code [n0, n1)} of C set to the bias row. */
+    private static void fillRows(int m0, int m1, int n0, int n1, float[] bias, int biasOff, float[] c, int cOff, int ldc) {
+        for (int i = m0; i < m1; i++) System.arraycopy(bias, biasOff + n0, c, cOff + i * ldc + n0, n1 - n0);
     }
 
     /** {@code C = beta * C} over the block; zeros when beta is 0, whatever C held. */
