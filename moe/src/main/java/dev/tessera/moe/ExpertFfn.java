@@ -99,7 +99,8 @@ public final class ExpertFfn extends Module {
         java.util.List<Tensor> parts = new java.util.ArrayList<>();
         int off = 0;
         for (int i = 0; i < e; i++) {
-            if (counts[i] > 0) parts.add(xv.narrow(0, off, counts[i]).matmul(wv.select(0, i)).add(bv.select(0, i)));
+            // the bias folded into the product (W[e] is [in, out]; linear takes the [out, in] view)
+            if (counts[i] > 0) parts.add(xv.narrow(0, off, counts[i]).linear(wv.select(0, i).mT(), bv.select(0, i).reshape(dout)));
             off += counts[i];
         }
         Tensor y = parts.size() == 1 ? parts.get(0) : Tensor.concat(0, parts.toArray(Tensor[]::new));
