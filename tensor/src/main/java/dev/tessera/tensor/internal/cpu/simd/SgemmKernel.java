@@ -13,9 +13,10 @@ import jdk.incubator.vector.VectorSpecies;
  * faster than 6 x 64 on the AVX-512 machine it was tuned on); with narrower vectors it is 6 rows by
  * 2 vectors, so the accumulators fit 16 registers.
  *
- * <p>Each MC x NC block of C is first scaled by beta (zeroed when beta is 0, so old NaNs vanish), just before its first use; every KC block then adds
- * {@code alpha * acc} with one FMA. The kernel has a single update form, so its JIT profile never
- * changes between calls (a second form once caused a deoptimisation into slow tiered code). Each C
+ * <p>Each MC x NC block of C is first scaled by beta (zeroed when beta is 0, so old NaNs vanish) or
+ * set to the bias row, just before its first use; every KC block then adds {@code alpha * acc} with
+ * one FMA. The kernel has a single update form, so its JIT profile never changes between calls (a
+ * second form once caused a deoptimisation into slow tiered code). Each C
  * element is a sequential FMA chain per KC block, blocks combined in order, so its value does not
  * depend on which tile or thread computed it. Packing buffers are per thread, allocated once and
  * aligned to 64 bytes (see {@link ArrayLayout}).
