@@ -1214,7 +1214,6 @@ public final class Tensor {
         return b.append(')').toString();
     }
 
-    /** Lazily resolves the CPU backend without a class-initialisation cycle. */
     /** Lower-case op names for error messages, computed once (a per-call toLowerCase showed up in training profiles). */
     private static final class OpNames {
         private static final String[] BINARY = names(BinaryOp.values());
@@ -1235,6 +1234,7 @@ public final class Tensor {
         }
     }
 
+    /** Lazily resolves the CPU backend without a class-initialisation cycle. */
     private static final class CpuBackendHolder {
         static Backend cpu() {
             return Backends.of(Device.cpu());

@@ -33,7 +33,7 @@ final class CpuMatmul {
         return new Layout(c, false, Math.max(1, cols));
     }
 
-    /** {@code x [m, k] w[n, k]^T + bias[n]}: float32 folds the bias into the GEMM (one rounding), float64 adds it after. */
+    /** {@code x [m, k] w[n, k]^T + bias[n]}: float32 starts C from the bias inside the GEMM, float64 adds it after. */
     static Tensor linear(Tensor x, Tensor w, Tensor bias) {
         if (x.dtype() != DType.F32) return matmul(x, w.mT(), new int[] {x.dim(0), w.dim(0)}).add(bias);
         int m = x.dim(0), k = x.dim(1), n = w.dim(0);

@@ -42,10 +42,7 @@ public final class Gemm {
                       float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                       float beta, float[] c, int cOff, int ldc) {
         String op = "sgemm";
-        checkSizes(op, m, n, k);
-        checkOperand(op, "A", transA, m, k, a.length, aOff, lda);
-        checkOperand(op, "B", transB, k, n, b.length, bOff, ldb);
-        checkOperand(op, "C", false, m, n, c.length, cOff, ldc);
+        checkOperands(op, transA, transB, m, n, k, a.length, aOff, lda, b.length, bOff, ldb, c.length, cOff, ldc);
         sgemmUnchecked(simd, threads, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, null, 0, c, cOff, ldc);
     }
 
@@ -69,10 +66,7 @@ public final class Gemm {
                           float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                           float[] bias, int biasOff, float[] c, int cOff, int ldc) {
         String op = "sgemmBias";
-        checkSizes(op, m, n, k);
-        checkOperand(op, "A", transA, m, k, a.length, aOff, lda);
-        checkOperand(op, "B", transB, k, n, b.length, bOff, ldb);
-        checkOperand(op, "C", false, m, n, c.length, cOff, ldc);
+        checkOperands(op, transA, transB, m, n, k, a.length, aOff, lda, b.length, bOff, ldb, c.length, cOff, ldc);
         if (biasOff < 0 || (long) biasOff + n > bias.length) {
             throw new IllegalArgumentException(op + ": bias needs " + n + " elements from offset " + biasOff + ", array has " + bias.length);
         }
@@ -104,9 +98,7 @@ public final class Gemm {
         checkBatch(op, batch, aOffs, bOffs, cOffs);
         checkSizes(op, m, n, k);
         for (int i = 0; i < batch; i++) {
-            checkOperand(op, "A", transA, m, k, a.length, aOffs[i], lda);
-            checkOperand(op, "B", transB, k, n, b.length, bOffs[i], ldb);
-            checkOperand(op, "C", false, m, n, c.length, cOffs[i], ldc);
+            checkOperands(op, transA, transB, m, n, k, a.length, aOffs[i], lda, b.length, bOffs[i], ldb, c.length, cOffs[i], ldc);
         }
         if (batch > 1 && threads > 1 && flops(m, n, k) < BATCH_SPLIT_FLOPS) {
             Parallel.forTasks(batch, i -> sgemmUnchecked(simd, 1, transA, transB, m, n, k, alpha,
@@ -179,10 +171,7 @@ public final class Gemm {
                       double[] a, int aOff, int lda, double[] b, int bOff, int ldb,
                       double beta, double[] c, int cOff, int ldc) {
         String op = "dgemm";
-        checkSizes(op, m, n, k);
-        checkOperand(op, "A", transA, m, k, a.length, aOff, lda);
-        checkOperand(op, "B", transB, k, n, b.length, bOff, ldb);
-        checkOperand(op, "C", false, m, n, c.length, cOff, ldc);
+        checkOperands(op, transA, transB, m, n, k, a.length, aOff, lda, b.length, bOff, ldb, c.length, cOff, ldc);
         dgemmUnchecked(simd, threads, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     }
 
@@ -210,9 +199,7 @@ public final class Gemm {
         checkBatch(op, batch, aOffs, bOffs, cOffs);
         checkSizes(op, m, n, k);
         for (int i = 0; i < batch; i++) {
-            checkOperand(op, "A", transA, m, k, a.length, aOffs[i], lda);
-            checkOperand(op, "B", transB, k, n, b.length, bOffs[i], ldb);
-            checkOperand(op, "C", false, m, n, c.length, cOffs[i], ldc);
+            checkOperands(op, transA, transB, m, n, k, a.length, aOffs[i], lda, b.length, bOffs[i], ldb, c.length, cOffs[i], ldc);
         }
         if (batch > 1 && threads > 1 && flops(m, n, k) < BATCH_SPLIT_FLOPS) {
             Parallel.forTasks(batch, i -> dgemmUnchecked(simd, 1, transA, transB, m, n, k, alpha,
@@ -253,6 +240,15 @@ public final class Gemm {
 
     static long flops(int m, int n, int k) {
         return 2L * m * n * k;
+    }
+
+    /** The sizes and the three operands of one GEMM. */
+    private static void checkOperands(String op, boolean transA, boolean transB, int m, int n, int k, int aLength, int aOff,
+                                      int lda, int bLength, int bOff, int ldb, int cLength, int cOff, int ldc) {
+        checkSizes(op, m, n, k);
+        checkOperand(op, "A", transA, m, k, aLength, aOff, lda);
+        checkOperand(op, "B", transB, k, n, bLength, bOff, ldb);
+        checkOperand(op, "C", false, m, n, cLength, cOff, ldc);
     }
 
     private static void checkSizes(String op, int m, int n, int k) {
