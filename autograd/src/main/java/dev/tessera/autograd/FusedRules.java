@@ -2,6 +2,7 @@ package dev.tessera.autograd;
 
 import dev.tessera.tensor.Attention;
 import dev.tessera.tensor.Backend;
+import dev.tessera.tensor.LinearAttentionOp;
 import dev.tessera.tensor.Rng;
 import dev.tessera.tensor.Shape;
 import dev.tessera.tensor.Tensor;
@@ -87,6 +88,16 @@ final class FusedRules {
         Tensor out = r.out(), lse = r.lse();
         return Variable.record("attention", out, g -> {
             Attention.Grads d = Attention.backward(qv, kv, vv, out, lse, g, keyPadding, causal, causalOffset, scale);
+            return new Tensor[] {d.dq(), d.dk(), d.dv()};
+        }, q, k, v);
+    }
+
+    /** Fused non-causal linear attention: the forward keeps its output, the backward recomputes the feature maps and sums. */
+    static Variable linearAttention(Variable q, Variable k, Variable v, Tensor keyPadding) {
+        Tensor qv = q.value(), kv = k.value(), vv = v.value();
+        Tensor out = LinearAttentionOp.forward(qv, kv, vv, keyPadding);
+        return Variable.record("linearAttention", out, g -> {
+            LinearAttentionOp.Grads d = LinearAttentionOp.backward(qv, kv, vv, out, g, keyPadding);
             return new Tensor[] {d.dq(), d.dk(), d.dv()};
         }, q, k, v);
     }

@@ -413,6 +413,20 @@ public final class Variable {
         return FusedRules.attention(q, k, v, keyPadding, causal, causalOffset, scale);
     }
 
+    /**
+     * Fused non-causal linear attention with {@code phi = elu + 1} of the projections q [B, H, Tq, D], k [B, Hkv, Tk, D]
+     * and v [B, Hkv, Tk, Dv] (GQA by kv-head index; keyPadding BOOL [B, Tk], true = masked, nullable): each query
+     * gets {@code phi(q)^T S / phi(q)^T z} with {@code S = sum phi(k) v^T}, {@code z = sum phi(k)} over its batch
+     * row's visible keys; see {@link dev.tessera.tensor.LinearAttentionOp}. Nothing of size Tq x Tk is formed.
+     *
+     * <pre>{@code
+     * Variable o = Variable.linearAttention(q, k, v, null);
+     * }</pre>
+     */
+    public static Variable linearAttention(Variable q, Variable k, Variable v, Tensor keyPadding) {
+        return FusedRules.linearAttention(q, k, v, keyPadding);
+    }
+
     @Override
     public String toString() {
         StringBuilder b = new StringBuilder("Variable(");

@@ -63,4 +63,17 @@ class FusedGradTest {
         assertGradients(v -> Variable.attention(v[0], v[1], v[2], null, false, 0, 0.5).sum(),
                 in.signed(1, 3, 3, 2), in.signed(1, 1, 5, 2), in.signed(1, 1, 5, 2));
     }
+
+    @Test
+    @GradChecked({"linearAttention(Variable,Variable,Variable,Tensor)"})
+    void linearAttention() {
+        // GQA: 4 query heads on 2 kv heads, Tq != Tk, key padding with the second batch row fully padded (output 0, no gradient)
+        Tensor pad = Tensor.of(new boolean[] {false, false, true, false, true, true, true, true}, 2, 4);
+        Tensor w = in.signed(2, 4, 3, 2);
+        assertGradients(v -> Variable.linearAttention(v[0], v[1], v[2], pad).mul(Variable.constant(w)).sum(),
+                in.signed(2, 4, 3, 3), in.signed(2, 2, 4, 3), in.signed(2, 2, 4, 2));
+        // MQA without masks; the output gradient arrives as a broadcast view (backward of a sum)
+        assertGradients(v -> Variable.linearAttention(v[0], v[1], v[2], null).sum(),
+                in.signed(1, 3, 3, 2), in.signed(1, 1, 5, 2), in.signed(1, 1, 5, 2));
+    }
 }

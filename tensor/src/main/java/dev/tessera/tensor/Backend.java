@@ -180,6 +180,24 @@ public interface Backend {
                                int causalOffset, double scale);
 
     /**
+     * Non-causal linear attention with {@code phi = elu + 1} (see {@link LinearAttentionOp} for shapes, masks and
+     * semantics): out [B, H, Tq, Dv] in q's dtype; q and k are the projections before the feature map. The
+     * default is {@link LinearAttentionOp#composite}; a backend may fuse it. Inputs and outputs may be strided views.
+     */
+    default Tensor linearAttention(Tensor q, Tensor k, Tensor v, Tensor keyPadding) {
+        return LinearAttentionOp.composite(q, k, v, keyPadding);
+    }
+
+    /**
+     * Backward of {@link #linearAttention} from its output and dL/dout: {dq, dk, dv}, with dk and dv summed over the
+     * query heads that share a kv head. The default is {@link LinearAttentionOp#compositeBackward}.
+     */
+    default Tensor[] linearAttentionBackward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor gOut, Tensor keyPadding) {
+        LinearAttentionOp.Grads g = LinearAttentionOp.compositeBackward(q, k, v, out, gOut, keyPadding);
+        return new Tensor[] {g.dq(), g.dk(), g.dv()};
+    }
+
+    /**
      * Inverted dropout: {out, mask (F32 holding 0 or 1/(1-p))}. The mask is drawn from {@code rng}
      * element-indexed, so every backend produces the same mask.
      */

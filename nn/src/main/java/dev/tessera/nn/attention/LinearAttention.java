@@ -4,6 +4,7 @@ import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.layers.Linear;
 import dev.tessera.tensor.DType;
+import dev.tessera.tensor.LinearAttentionOp;
 import dev.tessera.tensor.Rng;
 import dev.tessera.tensor.Shape;
 import dev.tessera.tensor.Tensor;
@@ -23,7 +24,7 @@ import java.util.Objects;
  */
 public final class LinearAttention extends Module {
     /** Floor of the normalizer: only reached when no key is visible, where the numerator is 0 too. */
-    private static final double TINY = 1e-30;
+    private static final double TINY = LinearAttentionOp.TINY;
     /** Chunk length of the causal form (see {@link #attend(Variable, Variable, Variable, Tensor, boolean, int)}). */
     public static final int DEFAULT_CHUNK = 64;
 
@@ -76,12 +77,21 @@ public final class LinearAttention extends Module {
             throw new IllegalArgumentException("LinearAttention: x must be [B, T, " + dModel + "], got " + Shape.str(x.shape()));
         }
         int b = x.dim(0), t = x.dim(1);
-        // the feature map runs on the contiguous projections: on the head-split views it is a strided pass of short rows
-        Variable fq = phi(wq.forward(x)).reshape(b, t, heads, headDim).permute(0, 2, 1, 3);
-        Variable fk = phi(wk.forward(x)).reshape(b, t, kvHeads, headDim).permute(0, 2, 1, 3);
         Variable v = wv.forward(x).reshape(b, t, kvHeads, headDim).permute(0, 2, 1, 3);
-        checkShapes(fq, fk, v, keyPadding, causal);
-        Variable o = attendFeatures(fq, fk, v, keyPadding, causal, DEFAULT_CHUNK);
+        Variable o;
+        if (!causal) {
+            // the fused op maps features itself and writes its output laid out [B, T, H, Dv]: the head merge below is a view
+            Variable q = wq.forward(x).reshape(b, t, heads, headDim).permute(0, 2, 1, 3);
+            Variable k = wk.forward(x).reshape(b, t, kvHeads, headDim).permute(0, 2, 1, 3);
+            checkShapes(q, k, v, keyPadding, false);
+            o = Variable.linearAttention(q, k, v, keyPadding);
+        } else {
+            // the feature map runs on the contiguous projections: on the head-split views it is a strided pass of short rows
+            Variable fq = phi(wq.forward(x)).reshape(b, t, heads, headDim).permute(0, 2, 1, 3);
+            Variable fk = phi(wk.forward(x)).reshape(b, t, kvHeads, headDim).permute(0, 2, 1, 3);
+            checkShapes(fq, fk, v, keyPadding, true);
+            o = causalFeatures(fq, fk, v, keyPadding, DEFAULT_CHUNK);
+        }
         return wo.forward(o.permute(0, 2, 1, 3).reshape(b, t, dModel));
     }
 
@@ -98,11 +108,13 @@ public final class LinearAttention extends Module {
      * {@code chunk > 0} splits the sequence into chunks of that length, attends within a chunk in the
      * quadratic masked form and across chunks through the running sums carried from chunk to chunk (memory
      * O(T C + T/C D Dv) per head, real GEMMs); {@code chunk <= 0} is the token-level prefix-sum form (a
-     * [B, Hkv, T, D, Dv] state per position). Both equal the explicit N x N form up to rounding.
+     * [B, Hkv, T, D, Dv] state per position). Both equal the explicit N x N form up to rounding. The non-causal
+     * form is the fused {@link Variable#linearAttention} op.
      */
     public static Variable attend(Variable q, Variable k, Variable v, Tensor keyPadding, boolean causal, int chunk) {
         checkShapes(q, k, v, keyPadding, causal);
-        return attendFeatures(phi(q), phi(k), v, keyPadding, causal, chunk);
+        if (!causal) return Variable.linearAttention(q, k, v, keyPadding);
+        return causalFeatures(phi(q), phi(k), v, keyPadding, chunk);
     }
 
     /** The feature map {@code elu(x) + 1}. */
@@ -123,23 +135,14 @@ public final class LinearAttention extends Module {
         }
     }
 
-    /** {@link #attend} on feature-mapped queries and keys (shapes checked by the caller). */
-    private static Variable attendFeatures(Variable fq, Variable fk, Variable v, Tensor keyPadding, boolean causal, int chunk) {
-        int b = fq.dim(0), h = fq.dim(1), tq = fq.dim(2), d = fq.dim(3), hkv = fk.dim(1), tk = fk.dim(2), dv = v.dim(3), g = h / hkv;
+    /** The causal form of {@link #attend} on feature-mapped queries and keys (shapes checked by the caller). */
+    private static Variable causalFeatures(Variable fq, Variable fk, Variable v, Tensor keyPadding, int chunk) {
+        int b = fq.dim(0), h = fq.dim(1), hkv = fk.dim(1), tk = fk.dim(2), g = h / hkv;
         if (keyPadding != null) fk = fk.mul(Variable.constant(keyPadding.not().to(fk.dtype()).reshape(b, 1, tk, 1)));
-        Variable num, den;
-        if (!causal) {
-            Variable qg = fq.reshape(b, hkv, g * tq, d);
-            num = qg.matmul(fk.mT().matmul(v));                                  // [B, Hkv, G*Tq, Dv]
-            den = qg.matmul(fk.sumKeepDims(2).mT());                             // [B, Hkv, G*Tq, 1]
-        } else if (chunk > 0) {
-            return chunked(fq, fk, v, g, chunk);
-        } else {
-            Variable s = fk.unsqueeze(4).mul(v.unsqueeze(3)).cumsum(2);          // [B, Hkv, T, D, Dv] prefix states
-            Variable z = fk.cumsum(2);                                           // [B, Hkv, T, D]
-            return readout(fq, s, z, g);
-        }
-        return num.div(den.maximum(TINY)).reshape(b, h, tq, dv);
+        if (chunk > 0) return chunked(fq, fk, v, g, chunk);
+        Variable s = fk.unsqueeze(4).mul(v.unsqueeze(3)).cumsum(2);              // [B, Hkv, T, D, Dv] prefix states
+        Variable z = fk.cumsum(2);                                               // [B, Hkv, T, D]
+        return readout(fq, s, z, g);
     }
 
     /**

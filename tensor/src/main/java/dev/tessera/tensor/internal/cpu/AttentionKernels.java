@@ -79,6 +79,18 @@ public interface AttentionKernels {
      */
     void softmaxGradRows(float[] p, int po, float[] d, int dOff, int ld, int rows, int n, float[] delta, int deltaOff);
 
+    /**
+     * The linear-attention feature map {@code dst(r, i) = elu(x(r, i)) + 1} for {@code r < rows, i < n}, with
+     * {@code x(r, i) = x[xo + r*ldx + i]} and {@code dst(r, i) = dst[dOff + r*ldd + i]}.
+     */
+    void featureMap(float[] x, int xo, int ldx, int rows, int n, float[] dst, int dOff, int ldd);
+
+    /**
+     * The feature map's backward from its output f: {@code dst(r, i) = g(r, i) * min(1, f(r, i))} (the derivative
+     * of {@code elu + 1} is 1 above 0 and {@code exp(x) = f} below); layouts as in {@link #featureMap}.
+     */
+    void featureMapGrad(float[] g, int go, int ldg, float[] f, int fo, int ldf, int rows, int n, float[] dst, int dOff, int ldd);
+
     /** {@code x[i] *= s} over n elements. */
     void scale(float[] x, int o, int n, float s);
 

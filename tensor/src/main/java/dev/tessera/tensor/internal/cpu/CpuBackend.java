@@ -509,6 +509,16 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public Tensor linearAttention(Tensor q, Tensor k, Tensor v, Tensor keyPadding) {
+        return CpuLinearAttention.forward(q, k, v, keyPadding);
+    }
+
+    @Override
+    public Tensor[] linearAttentionBackward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor gOut, Tensor keyPadding) {
+        return CpuLinearAttention.backward(q, k, v, out, gOut, keyPadding);
+    }
+
+    @Override
     public Tensor[] dropout(Tensor x, double p, Rng rng) {
         return CpuRandom.dropout(x, p, rng);
     }

@@ -93,4 +93,23 @@ final class ScalarAttentionKernels implements AttentionKernels {
         for (int i = 0; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
     }
+
+    @Override
+    public void featureMap(float[] x, int xo, int ldx, int rows, int n, float[] dst, int dOff, int ldd) {
+        for (int r = 0; r < rows; r++) {
+            int xi = xo + r * ldx, di = dOff + r * ldd;
+            for (int i = 0; i < n; i++) {
+                float v = x[xi + i];
+                dst[di + i] = (v > 0 ? v : (float) Math.expm1(v)) + 1f;
+            }
+        }
+    }
+
+    @Override
+    public void featureMapGrad(float[] g, int go, int ldg, float[] f, int fo, int ldf, int rows, int n, float[] dst, int dOff, int ldd) {
+        for (int r = 0; r < rows; r++) {
+            int gi = go + r * ldg, fi = fo + r * ldf, di = dOff + r * ldd;
+            for (int i = 0; i < n; i++) dst[di + i] = g[gi + i] * Math.min(1f, f[fi + i]);
+        }
+    }
 }

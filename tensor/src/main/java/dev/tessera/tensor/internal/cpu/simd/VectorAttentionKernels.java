@@ -369,6 +369,32 @@ public final class VectorAttentionKernels implements AttentionKernels {
         }
     }
 
+    @Override
+    public void featureMap(float[] x, int xo, int ldx, int rows, int n, float[] dst, int dOff, int ldd) {
+        int ub = S.loopBound(n);
+        VectorMask<Float> tail = S.indexInRange(ub, n);
+        for (int r = 0; r < rows; r++) {
+            int xi = xo + r * ldx, di = dOff + r * ldd, i = 0;
+            for (; i < ub; i += L) VectorMath.elu(FloatVector.fromArray(S, x, xi + i)).add(1f).intoArray(dst, di + i);
+            if (i < n) VectorMath.elu(FloatVector.fromArray(S, x, xi + i, tail)).add(1f).intoArray(dst, di + i, tail);
+        }
+    }
+
+    @Override
+    public void featureMapGrad(float[] g, int go, int ldg, float[] f, int fo, int ldf, int rows, int n, float[] dst, int dOff, int ldd) {
+        int ub = S.loopBound(n);
+        VectorMask<Float> tail = S.indexInRange(ub, n);
+        for (int r = 0; r < rows; r++) {
+            int gi = go + r * ldg, fi = fo + r * ldf, di = dOff + r * ldd, i = 0;
+            for (; i < ub; i += L) {
+                FloatVector.fromArray(S, g, gi + i).mul(FloatVector.fromArray(S, f, fi + i).min(1f)).intoArray(dst, di + i);
+            }
+            if (i < n) {
+                FloatVector.fromArray(S, g, gi + i, tail).mul(FloatVector.fromArray(S, f, fi + i, tail).min(1f)).intoArray(dst, di + i, tail);
+            }
+        }
+    }
+
     /**
      * One vector of lanes per gather: lane i of column c reads {@code src[row + i*rowStride + c]}, so each
      * destination row is written whole and contiguous (a scalar transpose writes one element per cache
