@@ -428,6 +428,28 @@ public final class CudaBackend implements Backend {
     }
 
     /**
+     * The SPI's non-causal linear attention: the CUDA kernels of {@link #linearAttentionKernels()} for F32 with head
+     * dims up to {@link LinearAttentionKernels#MAX_HEAD_DIM}, otherwise (F64, wider heads) the composite on this device.
+     */
+    @Override
+    public Tensor linearAttention(Tensor q, Tensor k, Tensor v, Tensor keyPadding) {
+        if (fusedLinearAttention(q, v)) return linearAttention.forward(q, k, v, keyPadding, false);
+        return Backend.super.linearAttention(q, k, v, keyPadding);
+    }
+
+    @Override
+    public Tensor[] linearAttentionBackward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor gOut, Tensor keyPadding) {
+        if (fusedLinearAttention(q, v)) return linearAttention.backward(q, k, v, keyPadding, false, gOut);
+        return Backend.super.linearAttentionBackward(q, k, v, out, gOut, keyPadding);
+    }
+
+    private static boolean fusedLinearAttention(Tensor q, Tensor v) {
+        int d = q.dim(3), dv = v.dim(3);
+        return q.dtype() == DType.F32 && d >= 1 && dv >= 1 && d <= LinearAttentionKernels.MAX_HEAD_DIM
+                && dv <= LinearAttentionKernels.MAX_HEAD_DIM;
+    }
+
+    /**
      * The fused attention kernels of this device, for callers that pick the kernel precision
      * themselves (BF16 inputs with head dims 32/64/128 run on tensor cores); the SPI's
      * attention op takes F32 and F64 only.

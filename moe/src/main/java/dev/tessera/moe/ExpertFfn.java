@@ -90,41 +90,41 @@ public final class ExpertFfn extends Module {
 
     /**
      * {@code y[r] = x[r] W[e] + b[e]} for the rows r of group e: one GEMM per non-empty group on row
-     * views, so the backward's weight gradients land in one [E, in, out] tensor (no per-expert
-     * full-size zero gradients as slicing the parameters would create).
+     * views, each written straight into its rows of y (no concatenation), so the backward's input and weight
+     * gradients are filled the same way: dx by group, and the weight gradients in one [E, in, out] tensor (no
+     * per-expert full-size zero gradients as slicing the parameters would create).
      */
     static Variable groupedLinear(Variable x, Variable w, Variable b, int[] counts) {
         Tensor xv = x.value(), wv = w.value(), bv = b.value();
-        int e = counts.length, din = wv.dim(1), dout = wv.dim(2);
-        java.util.List<Tensor> parts = new java.util.ArrayList<>();
+        int e = counts.length, din = wv.dim(1), dout = wv.dim(2), n = xv.dim(0);
+        Tensor y = Tensor.empty(xv.dtype(), xv.device(), n, dout);
         int off = 0;
         for (int i = 0; i < e; i++) {
             // the bias folded into the product (W[e] is [in, out]; linear takes the [out, in] view)
-            if (counts[i] > 0) parts.add(xv.narrow(0, off, counts[i]).linear(wv.select(0, i).mT(), bv.select(0, i).reshape(dout)));
+            if (counts[i] > 0) {
+                y.narrow(0, off, counts[i]).linearInPlace(xv.narrow(0, off, counts[i]), wv.select(0, i).mT(), bv.select(0, i).reshape(dout));
+            }
             off += counts[i];
         }
-        Tensor y = parts.size() == 1 ? parts.get(0) : Tensor.concat(0, parts.toArray(Tensor[]::new));
         return Variable.custom("groupedLinear", y, new Variable[] {x, w, b}, g -> {
             Tensor gc = g.contiguous();
-            java.util.List<Tensor> gx = new java.util.ArrayList<>();
-            Tensor[] gw = new Tensor[e], gb = new Tensor[e];
+            Tensor dx = x.requiresGrad() ? Tensor.empty(gc.dtype(), gc.device(), n, din) : null;
+            Tensor dw = w.requiresGrad() ? Tensor.empty(gc.dtype(), gc.device(), e, din, dout) : null;
+            Tensor db = b.requiresGrad() ? Tensor.empty(gc.dtype(), gc.device(), e, 1, dout) : null;
             int o = 0;
             for (int i = 0; i < e; i++) {
                 int c = counts[i];
                 if (c > 0) {
                     Tensor gi = gc.narrow(0, o, c);
-                    if (x.requiresGrad()) gx.add(gi.matmul(wv.select(0, i).mT()));
-                    if (w.requiresGrad()) gw[i] = xv.narrow(0, o, c).mT().matmul(gi);
-                    if (b.requiresGrad()) gb[i] = gi.sumKeepDims(0);
+                    if (dx != null) dx.narrow(0, o, c).linearInPlace(gi, wv.select(0, i), null);
+                    if (dw != null) dw.select(0, i).linearInPlace(xv.narrow(0, o, c).mT(), gi.mT(), null);
+                    if (db != null) db.select(0, i).copyFrom(gi.sumKeepDims(0));
                 } else {
-                    if (w.requiresGrad()) gw[i] = Tensor.zeros(gc.dtype(), gc.device(), din, dout);
-                    if (b.requiresGrad()) gb[i] = Tensor.zeros(gc.dtype(), gc.device(), 1, dout);
+                    if (dw != null) dw.select(0, i).fillInPlace(0);
+                    if (db != null) db.select(0, i).fillInPlace(0);
                 }
                 o += c;
             }
-            Tensor dx = !x.requiresGrad() ? null : gx.size() == 1 ? gx.get(0) : Tensor.concat(0, gx.toArray(Tensor[]::new));
-            Tensor dw = w.requiresGrad() ? Tensor.stack(0, gw) : null;
-            Tensor db = b.requiresGrad() ? Tensor.stack(0, gb) : null;
             return new Tensor[] {dx, dw, db};
         });
     }

@@ -81,6 +81,16 @@ public interface Backend {
         return x.matmul(w.mT()).add(bias);
     }
 
+    /**
+     * {@link #linear} written into {@code dst [m, n]} (a view of a floating tensor of the inputs' dtype that does not
+     * overlap them; bias may be null), the out= form: a caller assembles one result from several products
+     * without a concatenating copy. The default computes {@link #linear} (or the matmul) and copies it in; a backend
+     * may write the product straight into dst.
+     */
+    default void linearInPlace(Tensor dst, Tensor x, Tensor w, Tensor bias) {
+        copyInPlace(dst, bias == null ? x.matmul(w.mT()) : linear(x, w, bias));
+    }
+
     // ---- shape ops that copy
     /** Concatenates {@code parts} (same dtype, equal shapes except along {@code axis}) into a new tensor of {@code outShape}. */
     Tensor concat(Tensor[] parts, int axis, int[] outShape);

@@ -875,6 +875,39 @@ public final class Tensor {
     }
 
     /**
+     * Writes {@code x [m, k] weight[n, k]^T + bias[n]} into this [m, n] tensor (the out= form of {@link #linear};
+     * bias may be null) and returns this. This tensor may be a view, such as a row block of a larger result, so
+     * per-group products fill one output without a concatenating copy; it must not overlap x, weight or bias.
+     * On the CPU, float32 products are written straight into it.
+     *
+     * <pre>{@code
+     * Tensor y = Tensor.empty(DType.F32, n, dOut);
+     * y.narrow(0, 0, c).linearInPlace(x.narrow(0, 0, c), w0, b0);
+     * }</pre>
+     *
+     * @throws IllegalArgumentException when the shapes do not match ({@code x [m, k]}, weight [n, k], bias [n], this
+     *                                  [m, n]) or the dtypes differ
+     */
+    public Tensor linearInPlace(Tensor x, Tensor weight, Tensor bias) {
+        checkSameDevice("linearInPlace", x);
+        checkSameDevice("linearInPlace", weight);
+        if (bias != null) checkSameDevice("linearInPlace", bias);
+        if (x.rank() != 2 || weight.rank() != 2 || shape.length != 2 || weight.shape[1] != x.shape[1] || shape[0] != x.shape[0]
+                || shape[1] != weight.shape[0] || (bias != null && (bias.rank() != 1 || bias.shape[0] != weight.shape[0]))) {
+            throw new IllegalArgumentException("linearInPlace: expected x [m, k], weight [n, k], bias [n] and this [m, n], got x "
+                    + Shape.str(x.shape) + ", weight " + Shape.str(weight.shape) + ", bias " + (bias == null ? "null" : Shape.str(bias.shape))
+                    + ", this " + Shape.str(shape));
+        }
+        DType dt = dtype();
+        if ((dt != DType.F32 && dt != DType.F64) || x.dtype() != dt || weight.dtype() != dt || (bias != null && bias.dtype() != dt)) {
+            throw new IllegalArgumentException("linearInPlace: this, x, weight and bias must share dtype F32 or F64, got " + dt + ", "
+                    + x.dtype() + ", " + weight.dtype() + ", " + (bias == null ? "-" : bias.dtype()));
+        }
+        backend().linearInPlace(this, x, weight, bias);
+        return this;
+    }
+
+    /**
      * Matrix product with NumPy semantics: 1-d operands are promoted (and the added dim removed),
      * batch dimensions broadcast.
      */

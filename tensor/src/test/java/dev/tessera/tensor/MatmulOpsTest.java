@@ -6,6 +6,7 @@ import static dev.tessera.tensor.OpTestSupport.broadcastIndex;
 import static dev.tessera.tensor.OpTestSupport.unravel;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -182,5 +183,38 @@ class MatmulOpsTest {
         Tensor x = Tensor.zeros(DType.F32, 2, 3);
         assertError(() -> x.linear(Tensor.zeros(DType.F32, 4, 2), null), "linear", "[4,2]");
         assertError(() -> x.linear(Tensor.zeros(DType.F32, 4, 3), Tensor.zeros(DType.F32, 3)), "linear", "bias", "[4]");
+    }
+
+    @Test
+    void linearInPlaceWritesOnlyItsViewAndMatchesLinear() {
+        Random r = new Random(78);
+        for (DType dt : new DType[] {DType.F32, DType.F64}) {
+            for (int[] sh : new int[][] {{5, 7, 3}, {130, 300, 70}}) {
+                int m = sh[0], k = sh[1], n = sh[2];
+                for (boolean withBias : new boolean[] {true, false}) {
+                    Tensor x = OpTestSupport.random(r, dt, -1, 1, k, m).mT(), w = OpTestSupport.random(r, dt, -1, 1, n, k);
+                    Tensor b = withBias ? OpTestSupport.random(r, dt, -1, 1, n) : null;
+                    // the destination is a block of rows and columns of a larger tensor filled with a sentinel
+                    Tensor big = Tensor.full(dt, 7.0, m + 3, n + 2);
+                    Tensor view = big.narrow(0, 2, m).narrow(1, 1, n);
+                    Tensor returned = view.linearInPlace(x, w, b);
+                    assertSame(view, returned, "returns this");
+                    Tensor want = x.linear(w, b);
+                    double[] got = ReferenceOps.values(big), ref = ReferenceOps.values(want);
+                    double tol = dt == DType.F32 ? 1e-5 * k : 1e-12 * k;
+                    for (int i = 0; i < m + 3; i++) {
+                        for (int j = 0; j < n + 2; j++) {
+                            boolean inside = i >= 2 && i < m + 2 && j >= 1 && j < n + 1;
+                            double g = got[i * (n + 2) + j];
+                            if (!inside) assertEquals(7.0, g, 0, dt + " " + Arrays.toString(sh) + " untouched [" + i + "," + j + "]");
+                            else assertEquals(ref[(i - 2) * n + (j - 1)], g, tol, dt + " " + Arrays.toString(sh) + " [" + i + "," + j + "]");
+                        }
+                    }
+                }
+            }
+        }
+        Tensor y = Tensor.zeros(DType.F32, 2, 4);
+        assertError(() -> y.linearInPlace(Tensor.zeros(DType.F32, 2, 3), Tensor.zeros(DType.F32, 5, 3), null), "linearInPlace", "this [2,4]");
+        assertError(() -> y.linearInPlace(Tensor.zeros(DType.F64, 2, 3), Tensor.zeros(DType.F32, 4, 3), null), "linearInPlace", "dtype");
     }
 }

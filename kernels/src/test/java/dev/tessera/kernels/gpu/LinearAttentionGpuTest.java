@@ -11,6 +11,7 @@ import dev.tessera.kernels.ops.LinearAttentionKernels;
 import dev.tessera.nn.attention.AttentionMask;
 import dev.tessera.nn.attention.LinearAttention;
 import dev.tessera.tensor.DType;
+import dev.tessera.tensor.LinearAttentionOp;
 import dev.tessera.tensor.Rng;
 import dev.tessera.tensor.Tensor;
 import org.junit.jupiter.api.BeforeAll;
@@ -20,7 +21,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The linear attention kernels against {@link LinearAttention#attend} in float64 on the CPU (output
  * and gradients by autograd): causal over several chunks (both chunk lengths), non-causal with
- * Tq != Tk, GQA and MQA, key padding including a fully padded sequence, strided q.
+ * Tq != Tk, GQA and MQA, key padding including a fully padded sequence, strided q; and the SPI op
+ * ({@link LinearAttentionOp}) on CUDA against the CPU op in float64.
  */
 @Tag("gpu")
 class LinearAttentionGpuTest {
@@ -65,6 +67,23 @@ class LinearAttentionGpuTest {
         long seed = GpuFixture.seed("linear attention non-causal");
         run("la non-causal GQA pad Tq != Tk", seed, 2, 4, 2, 33, 50, 16, 12, false, new int[] {50, 7}, false);
         run("la non-causal MHA strided", seed + 1, 1, 3, 3, 20, 20, 40, 40, false, null, true);
+    }
+
+    @Test
+    void theSpiOpRunsTheKernelsAndMatchesTheCpuOp() {
+        Rng r = new Rng(GpuFixture.seed("linear attention SPI"));
+        Tensor q = Tensor.randn(r, DType.F32, 2, 24, 4, 16).permute(0, 2, 1, 3), k = Tensor.randn(r, DType.F32, 2, 2, 30, 16);
+        Tensor v = Tensor.randn(r, DType.F32, 2, 2, 30, 8), gOut = Tensor.randn(r, DType.F32, 2, 4, 24, 8);
+        Tensor pad = AttentionMask.keyPadding(new int[] {30, 0}, 30);
+        Tensor want = LinearAttentionOp.forward(q.to(DType.F64), k.to(DType.F64), v.to(DType.F64), pad);
+        LinearAttentionOp.Grads wg = LinearAttentionOp.backward(q.to(DType.F64), k.to(DType.F64), v.to(DType.F64), want,
+                gOut.to(DType.F64), pad);
+        Tensor out = LinearAttentionOp.forward(q.to(CUDA), k.to(CUDA), v.to(CUDA), pad.to(CUDA));
+        LinearAttentionOp.Grads g = LinearAttentionOp.backward(q.to(CUDA), k.to(CUDA), v.to(CUDA), out, gOut.to(CUDA), pad.to(CUDA));
+        closeReport("la SPI out", want.to(DType.F32), out, GpuFixture.F32);
+        closeReport("la SPI dq", wg.dq().to(DType.F32), g.dq(), GpuFixture.F32);
+        closeReport("la SPI dk", wg.dk().to(DType.F32), g.dk(), GpuFixture.F32);
+        closeReport("la SPI dv", wg.dv().to(DType.F32), g.dv(), GpuFixture.F32);
     }
 
     @Test

@@ -371,6 +371,11 @@ public final class CpuBackend implements Backend {
         return CpuMatmul.linear(x, w, bias);
     }
 
+    @Override
+    public void linearInPlace(Tensor dst, Tensor x, Tensor w, Tensor bias) {
+        if (!CpuMatmul.linearInto(dst, x, w, bias)) Backend.super.linearInPlace(dst, x, w, bias);
+    }
+
     // ------------------------------------------------------------------ shape ops that copy
 
     @Override

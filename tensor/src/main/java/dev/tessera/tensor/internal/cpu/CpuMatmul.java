@@ -47,6 +47,30 @@ final class CpuMatmul {
         return out;
     }
 
+    /**
+     * {@code dst = x w^T (+ bias)} straight into dst's storage when all are float32 and dst's rows are unit-stride
+     * and do not overlap; returns false (nothing written) otherwise.
+     */
+    static boolean linearInto(Tensor dst, Tensor x, Tensor w, Tensor bias) {
+        int m = x.dim(0), k = x.dim(1), n = w.dim(0);
+        int[] ds = dst.strides();
+        boolean rowsOk = (n <= 1 || ds[1] == 1) && (m <= 1 || ds[0] >= n);
+        if (dst.dtype() != DType.F32 || x.dtype() != DType.F32 || !rowsOk || k == 0) return false;
+        if (m == 0 || n == 0) return true;
+        int ldc = m <= 1 ? Math.max(1, n) : ds[0];
+        Layout la = layout(x), lb = layout(w.mT());
+        float[] c = CpuBackend.st(dst).f32();
+        if (bias == null) {
+            Gemm.sgemm(la.trans(), lb.trans(), m, n, k, 1f, CpuBackend.st(la.t()).f32(), la.t().offset(), la.ld(),
+                    CpuBackend.st(lb.t()).f32(), lb.t().offset(), lb.ld(), 0f, c, dst.offset(), ldc);
+        } else {
+            Tensor bc = bias.contiguous();
+            Gemm.sgemmBias(la.trans(), lb.trans(), m, n, k, 1f, CpuBackend.st(la.t()).f32(), la.t().offset(), la.ld(),
+                    CpuBackend.st(lb.t()).f32(), lb.t().offset(), lb.ld(), CpuBackend.st(bc).f32(), bc.offset(), c, dst.offset(), ldc);
+        }
+        return true;
+    }
+
     static Tensor matmul(Tensor a, Tensor b, int[] outShape) {
         DType dt = a.dtype();
         Tensor out = CpuBackend.alloc(dt, outShape);
