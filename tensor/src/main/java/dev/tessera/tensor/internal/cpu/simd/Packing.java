@@ -3,6 +3,7 @@ package dev.tessera.tensor.internal.cpu.simd;
 import java.util.Arrays;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -25,7 +26,20 @@ final class Packing {
      */
     public static void packB(boolean transB, float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc,
                              int nr, float[] dst, int dBase) {
-        for (int jp = 0; jp < nc; jp += nr) {
+        int jp0 = 0;
+        if (!transB && nr % FS.length() == 0 && nc >= nr) {
+            // the full panels row by row of B: each source row is read once, contiguously across all panels; panel by
+            // panel every k step touched another row, and with long rows another page (a TLB miss per vector pair)
+            int full = nc / nr;
+            for (int p = 0; p < kc; p++) {
+                int src = bOff + (pc + p) * ldb + jc, d = dBase + p * nr;
+                for (int q = 0; q < full; q++, src += nr, d += kc * nr) {
+                    for (int v = 0; v < nr; v += FS.length()) FloatVector.fromArray(FS, b, src + v).intoArray(dst, d + v);
+                }
+            }
+            jp0 = full * nr;
+        }
+        for (int jp = jp0; jp < nc; jp += nr) {
             int w = Math.min(nr, nc - jp);
             int base = dBase + (jp / nr) * kc * nr;
             if (!transB) {
@@ -69,7 +83,19 @@ final class Packing {
     public static void packA(boolean transA, float[] a, int aOff, int lda, int ic, int mc, int pc, int kc,
                              int mr, float[] dst, int dBase) {
         int[] rowMap = null;
-        for (int ir = 0; ir < mc; ir += mr) {
+        int ir0 = 0;
+        if (transA && mr <= FS.length() && mc >= mr) {
+            // full slivers of a transposed A row by row of the storage, each row read once across all slivers (sliver by
+            // sliver every k step touched another row: with long rows another page); masked moves of mr lanes
+            VectorMask<Float> lanes = FS.indexInRange(0, mr);
+            int full = mc / mr;
+            for (int p = 0; p < kc; p++) {
+                int src = aOff + (pc + p) * lda + ic, d = dBase + p * mr;
+                for (int q = 0; q < full; q++, src += mr, d += kc * mr) FloatVector.fromArray(FS, a, src, lanes).intoArray(dst, d, lanes);
+            }
+            ir0 = full * mr;
+        }
+        for (int ir = ir0; ir < mc; ir += mr) {
             int h = Math.min(mr, mc - ir);
             int base = dBase + (ir / mr) * kc * mr;
             if (!transA && h == mr && mr <= FS.length() && dst.length >= base + kc * mr + FS.length()) {
@@ -95,12 +121,6 @@ final class Packing {
                 if (h < mr) {
                     for (int p = 0, d = base; p < kc; p++, d += mr) Arrays.fill(dst, d + h, d + mr, 0f);
                 }
-            } else if (h == mr && mr <= FS.length() && dst.length >= base + kc * mr + FS.length()
-                    && aOff + (pc + kc - 1) * lda + ic + ir + FS.length() <= a.length) {
-                // one vector move per k step instead of an arraycopy call for mr elements; the spare lanes
-                // spill into the next step's slot, which that step overwrites
-                int src = aOff + pc * lda + ic + ir;
-                for (int p = 0, d = base; p < kc; p++, d += mr, src += lda) FloatVector.fromArray(FS, a, src).intoArray(dst, d);
             } else {
                 int src = aOff + pc * lda + ic + ir;
                 for (int p = 0, d = base; p < kc; p++, d += mr, src += lda) {
