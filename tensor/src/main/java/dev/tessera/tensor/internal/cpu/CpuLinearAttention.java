@@ -81,28 +81,53 @@ final class CpuLinearAttention {
         }
 
         /**
-         * Maps kv head (bi, kvh)'s keys into w.fk (padded keys 0), then fills w.s = phi(K)^T V and w.z = phi(K)^T 1.
+         * Maps the keys of kv heads [kv0, kv1) of batch row bi into dst (head j's [Tk, D] block at
+         * {@code ((j - kv0) * tk) * d}; padded keys 0). Time steps outermost: with head-split inputs the heads of
+         * one step are adjacent in memory, so the source is read in address order (head by head it was a stride
+         * through memory that the prefetchers did not follow, and the feature map waited on its loads).
          */
-        void keySums(int bi, int kvh, Scratch w) {
-            kn.featureMap(k, kv.row(bi, kvh, 0), kv.st(), tk, d, w.fk, 0, d);
-            if (pad != null) {
-                for (int j = 0; j < tk; j++) if (pad[padOff + bi * tk + j] != 0) Arrays.fill(w.fk, j * d, (j + 1) * d, 0f);
-            }
-            kn.gemmTN(d, dv, tk, w.fk, 0, d, v, vv.row(bi, kvh, 0), vv.st(), w.s, 0, dv, false);
-            Arrays.fill(w.z, 0, d, 0f);
+        void mapKeys(int bi, int kv0, int kv1, float[] dst) {
             for (int j = 0; j < tk; j++) {
-                int o = j * d;
-                for (int c = 0; c < d; c++) w.z[c] += w.fk[o + c];
+                if (pad != null && pad[padOff + bi * tk + j] != 0) {
+                    for (int hh = kv0; hh < kv1; hh++) Arrays.fill(dst, ((hh - kv0) * tk + j) * d, ((hh - kv0) * tk + j + 1) * d, 0f);
+                } else {
+                    kn.featureMap(k, kv.row(bi, kv0, j), kv.sh(), kv1 - kv0, d, dst, j * d, tk * d);
+                }
             }
         }
 
-        /** Maps query head hi's queries into w.fq and sets w.r to 1 / (phi(q_i) . z), or 0 where no key is visible. */
-        void queryFeatures(int bi, int hi, Scratch w) {
-            kn.featureMap(q, qv.row(bi, hi, 0), qv.st(), tq, d, w.fq, 0, d);
+        /** Maps the queries of heads [h0, h1) of batch row bi into dst (head j's [Tq, D] block at {@code ((j - h0) * tq) * d}). */
+        void mapQueries(int bi, int h0, int h1, float[] dst) {
+            for (int i = 0; i < tq; i++) kn.featureMap(q, qv.row(bi, h0, i), qv.sh(), h1 - h0, d, dst, i * d, tq * d);
+        }
+
+        /** From mapped keys fk (kv head kvh's block at fkOff): w.s = phi(K)^T V and w.z = phi(K)^T 1. */
+        void keySums(float[] fk, int fkOff, int bi, int kvh, Scratch w) {
+            kn.gemmTN(d, dv, tk, fk, fkOff, d, v, vv.row(bi, kvh, 0), vv.st(), w.s, 0, dv, false);
+            Arrays.fill(w.z, 0, d, 0f);
+            for (int j = 0; j < tk; j++) {
+                int o = fkOff + j * d;
+                for (int c = 0; c < d; c++) w.z[c] += fk[o + c];
+            }
+        }
+
+        /** From mapped queries fq (block at fqOff): w.r = 1 / (phi(q_i) . z), or 0 where no key is visible. */
+        void normalizers(float[] fq, int fqOff, Scratch w) {
             for (int i = 0; i < tq; i++) {
-                float den = kn.dot(w.fq, i * d, w.z, 0, d);
+                float den = kn.dot(fq, fqOff + i * d, w.z, 0, d);
                 w.r[i] = den > TINY ? 1f / den : 0f;
             }
+        }
+
+        /**
+         * KV heads per forward task: as many as keep the task's mapped keys and queries within about 4 MiB, and no
+         * more than leave two tasks per worker thread.
+         */
+        int kvHeadsPerTask() {
+            long perHead = (long) (tk + (long) g * tq) * d;
+            int n = (int) Math.max(1, Math.min(hkv, (1L << 20) / Math.max(1, perHead)));
+            while (n > 1 && (long) b * ((hkv + n - 1) / n) < 2L * Parallel.threads()) n--;
+            return n;
         }
     }
 
@@ -113,16 +138,22 @@ final class CpuLinearAttention {
         Tensor out = CpuAttention.allocLike(DType.F32, q, c.dv());
         float[] oa = CpuBackend.st(out).f32();
         View ov = View.of(out);
-        Parallel.forTasks(c.b() * c.hkv(), task -> {
-            int bi = task / c.hkv(), kvh = task % c.hkv();
-            Scratch w = SCRATCH.get().ensure(c.tq(), c.tk(), c.d(), c.dv(), false);
-            c.keySums(bi, kvh, w);
-            for (int gi = 0; gi < c.g(); gi++) {
-                int hi = kvh * c.g() + gi;
-                c.queryFeatures(bi, hi, w);
-                int oRow = ov.row(bi, hi, 0);
-                kn.gemmNN(c.tq(), c.dv(), c.d(), w.fq, 0, c.d(), w.s, 0, c.dv(), oa, oRow, ov.st(), false);
-                for (int i = 0; i < c.tq(); i++) kn.scale(oa, oRow + i * ov.st(), c.dv(), w.r[i]);
+        int per = c.kvHeadsPerTask(), chunks = (c.hkv() + per - 1) / per;
+        int d = c.d(), tq = c.tq(), g = c.g();
+        Parallel.forTasks(c.b() * chunks, task -> {
+            int bi = task / chunks, kv0 = task % chunks * per, kv1 = Math.min(c.hkv(), kv0 + per);
+            Scratch w = SCRATCH.get().ensure(tq * g * (kv1 - kv0), c.tk() * (kv1 - kv0), d, c.dv(), false);
+            c.mapKeys(bi, kv0, kv1, w.fk);
+            c.mapQueries(bi, kv0 * g, kv1 * g, w.fq);
+            for (int kvh = kv0; kvh < kv1; kvh++) {
+                c.keySums(w.fk, (kvh - kv0) * c.tk() * d, bi, kvh, w);
+                for (int gi = 0; gi < g; gi++) {
+                    int hi = kvh * g + gi, fqOff = (hi - kv0 * g) * tq * d;
+                    c.normalizers(w.fq, fqOff, w);
+                    int oRow = ov.row(bi, hi, 0);
+                    kn.gemmNN(tq, c.dv(), d, w.fq, fqOff, d, w.s, 0, c.dv(), oa, oRow, ov.st(), false);
+                    for (int i = 0; i < tq; i++) kn.scale(oa, oRow + i * ov.st(), c.dv(), w.r[i]);
+                }
             }
         });
         return out;
@@ -142,13 +173,15 @@ final class CpuLinearAttention {
         Parallel.forTasks(c.b() * c.hkv(), task -> {
             int bi = task / c.hkv(), kvh = task % c.hkv();
             Scratch w = SCRATCH.get().ensure(tq, tk, d, dv, true);
-            c.keySums(bi, kvh, w);
+            c.mapKeys(bi, kvh, kvh + 1, w.fk);
+            c.keySums(w.fk, 0, bi, kvh, w);
             transpose(w.s, d, dv, w.st);
             Arrays.fill(w.ds, 0, d * dv, 0f);
             Arrays.fill(w.dz, 0, d, 0f);
             for (int gi = 0; gi < c.g(); gi++) {
                 int hi = kvh * c.g() + gi;
-                c.queryFeatures(bi, hi, w);
+                c.mapQueries(bi, hi, hi + 1, w.fq);
+                c.normalizers(w.fq, 0, w);
                 int oRow = ov.row(bi, hi, 0), gRow = gv.row(bi, hi, 0);
                 for (int i = 0; i < tq; i++) {
                     int go = gRow + i * gv.st(), dn = i * dv;

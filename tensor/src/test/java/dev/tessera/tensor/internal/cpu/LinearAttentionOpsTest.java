@@ -150,6 +150,7 @@ class LinearAttentionOpsTest {
             make(r, 3, 4, 2, 33, 33, 5, 3, new int[] {33, 7, 0}),                // padding, batch 2 fully padded, odd dims
             make(r, 1, 2, 2, 1, 20, 64, 64, null),                               // one query
             make(r, 1, 3, 3, 9, 11, 40, 70, new int[] {4}),                      // head dims across the register tile
+            make(r, 2, 8, 8, 40, 50, 16, 16, new int[] {50, 20}),                // several kv heads per forward task, padding
         };
     }
 
