@@ -102,20 +102,9 @@ class AttentionOpsTest {
         return new double[][] {out, lse, dq, dk, dv};
     }
 
-    /** [B, H, T, D] values as a tensor of dtype dt: contiguous, or a head split view of a [B, T, H, D] buffer. */
-    private static Tensor tensor(DType dt, double[] x, int b, int h, int t, int d, boolean headSplit) {
-        if (!headSplit) return Fixtures.exact(dt, x, b, h, t, d);
-        double[] y = new double[x.length];
-        for (int bi = 0; bi < b; bi++) for (int hi = 0; hi < h; hi++) for (int ti = 0; ti < t; ti++) for (int e = 0; e < d; e++)
-            y[((bi * t + ti) * h + hi) * d + e] = x[((bi * h + hi) * t + ti) * d + e];
-        return Fixtures.exact(dt, y, b, t, h, d).permute(0, 2, 1, 3);
-    }
-
     /** Tensors of a case: q, k, v, gOut, pad. */
     private static Tensor[] tensors(Case c, DType dt, boolean headSplit) {
-        return new Tensor[] {tensor(dt, c.q, c.b, c.h, c.tq, c.d, headSplit), tensor(dt, c.k, c.b, c.hkv, c.tk, c.d, headSplit),
-                tensor(dt, c.v, c.b, c.hkv, c.tk, c.dv, headSplit), tensor(dt, c.gOut, c.b, c.h, c.tq, c.dv, headSplit),
-                c.pad == null ? null : Tensor.of(c.pad, c.b, c.tk)};
+        return Fixtures.attentionOperands(dt, headSplit, new int[] {c.b, c.h, c.hkv, c.tq, c.tk, c.d, c.dv}, c.q, c.k, c.v, c.gOut, c.pad);
     }
 
     private interface Fused {
@@ -184,9 +173,7 @@ class AttentionOpsTest {
 
     @Test
     void simdAndScalarFloat32KernelsMatchReference() {
-        AttentionKernels[] paths = CpuConfig.simd() ? new AttentionKernels[] {AttentionKernels.simd(), AttentionKernels.scalar()}
-                : new AttentionKernels[] {AttentionKernels.scalar()};
-        for (AttentionKernels kn : paths) {
+        for (AttentionKernels kn : Fixtures.attentionKernelPaths()) {
             for (Case c : CASES) check(c, DType.F32, c.h > 2, f32(kn), f32Backward(kn), kn.getClass().getSimpleName());
         }
     }

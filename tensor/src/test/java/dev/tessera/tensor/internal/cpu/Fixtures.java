@@ -82,6 +82,37 @@ final class Fixtures {
         return exact(dt, row, one).expand(shape);
     }
 
+    /**
+     * Attention operand: [B, H, T, D] values (row-major in x) as a tensor of dtype dt, contiguous, or a head-split
+     * view (permuted) of a [B, T, H, D] buffer as a layer's projection gives it.
+     */
+    static Tensor attentionOperand(DType dt, double[] x, int b, int h, int t, int d, boolean headSplit) {
+        if (!headSplit) return exact(dt, x, b, h, t, d);
+        double[] y = new double[x.length];
+        for (int bi = 0; bi < b; bi++) for (int hi = 0; hi < h; hi++) for (int ti = 0; ti < t; ti++) for (int e = 0; e < d; e++)
+            y[((bi * t + ti) * h + hi) * d + e] = x[((bi * h + hi) * t + ti) * d + e];
+        return exact(dt, y, b, t, h, d).permute(0, 2, 1, 3);
+    }
+
+    /**
+     * The operands of an attention case as tensors {q [B,H,Tq,D], k [B,Hkv,Tk,D], v [B,Hkv,Tk,Dv], gOut [B,H,Tq,Dv],
+     * keyPadding [B,Tk] or null}, each from row-major values via {@link #attentionOperand}.
+     */
+    static Tensor[] attentionOperands(DType dt, boolean headSplit, int[] bhHkvTqTkDDv, double[] q, double[] k, double[] v,
+                                      double[] gOut, boolean[] pad) {
+        int b = bhHkvTqTkDDv[0], h = bhHkvTqTkDDv[1], hkv = bhHkvTqTkDDv[2], tq = bhHkvTqTkDDv[3], tk = bhHkvTqTkDDv[4];
+        int d = bhHkvTqTkDDv[5], dv = bhHkvTqTkDDv[6];
+        return new Tensor[] {attentionOperand(dt, q, b, h, tq, d, headSplit), attentionOperand(dt, k, b, hkv, tk, d, headSplit),
+                attentionOperand(dt, v, b, hkv, tk, dv, headSplit), attentionOperand(dt, gOut, b, h, tq, dv, headSplit),
+                pad == null ? null : Tensor.of(pad, b, tk)};
+    }
+
+    /** The attention kernels to test: the SIMD ones (when the Vector API is on) and their scalar twin. */
+    static AttentionKernels[] attentionKernelPaths() {
+        return CpuConfig.simd() ? new AttentionKernels[] {AttentionKernels.simd(), AttentionKernels.scalar()}
+                : new AttentionKernels[] {AttentionKernels.scalar()};
+    }
+
     /** Contiguous tensor holding {@code v} converted to dt (ints truncate, bools nonzero). */
     static Tensor exact(DType dt, double[] v, int... shape) {
         return switch (dt) {

@@ -97,20 +97,9 @@ class LinearAttentionOpsTest {
         return new double[][] {out, dq, dk, dv};
     }
 
-    /** [B, H, T, D] values as a tensor of dtype dt: contiguous, or a head split view of a [B, T, H, D] buffer. */
-    private static Tensor tensor(DType dt, double[] x, int b, int h, int t, int d, boolean headSplit) {
-        if (!headSplit) return Fixtures.exact(dt, x, b, h, t, d);
-        double[] y = new double[x.length];
-        for (int bi = 0; bi < b; bi++) for (int hi = 0; hi < h; hi++) for (int ti = 0; ti < t; ti++) for (int e = 0; e < d; e++)
-            y[((bi * t + ti) * h + hi) * d + e] = x[((bi * h + hi) * t + ti) * d + e];
-        return Fixtures.exact(dt, y, b, t, h, d).permute(0, 2, 1, 3);
-    }
-
     /** Tensors of a case: q, k, v, gOut, pad. */
     private static Tensor[] tensors(Case c, DType dt, boolean headSplit) {
-        return new Tensor[] {tensor(dt, c.q, c.b, c.h, c.tq, c.d, headSplit), tensor(dt, c.k, c.b, c.hkv, c.tk, c.d, headSplit),
-                tensor(dt, c.v, c.b, c.hkv, c.tk, c.dv, headSplit), tensor(dt, c.gOut, c.b, c.h, c.tq, c.dv, headSplit),
-                c.pad == null ? null : Tensor.of(c.pad, c.b, c.tk)};
+        return Fixtures.attentionOperands(dt, headSplit, new int[] {c.b, c.h, c.hkv, c.tq, c.tk, c.d, c.dv}, c.q, c.k, c.v, c.gOut, c.pad);
     }
 
     private interface Forward {
@@ -157,19 +146,18 @@ class LinearAttentionOpsTest {
     /** linearAttention(Backward) are default methods of the SPI (the composite), so OpCoverageTest does not require them. */
     @Test
     void fusedLinearAttentionMatchesFloat64Reference() {
-        for (Case c : CASES) {
-            for (boolean split : new boolean[] {false, true}) {
-                check(c, DType.F64, split, BACKEND, BACKEND_BWD, "backend");
-                check(c, DType.F32, split, BACKEND, BACKEND_BWD, "backend");
+        for (DType dt : new DType[] {DType.F64, DType.F32}) {
+            // float64 runs the composite, float32 the fused kernel; both on contiguous and head-split operands
+            for (Case c : CASES) {
+                check(c, dt, false, BACKEND, BACKEND_BWD, "backend");
+                check(c, dt, true, BACKEND, BACKEND_BWD, "backend");
             }
         }
     }
 
     @Test
     void simdAndScalarFloat32KernelsMatchReference() {
-        AttentionKernels[] paths = CpuConfig.simd() ? new AttentionKernels[] {AttentionKernels.simd(), AttentionKernels.scalar()}
-                : new AttentionKernels[] {AttentionKernels.scalar()};
-        for (AttentionKernels kn : paths) {
+        for (AttentionKernels kn : Fixtures.attentionKernelPaths()) {
             for (Case c : CASES) {
                 check(c, DType.F32, c.h > 2, (q, k, v, p) -> CpuLinearAttention.forwardF32(kn, q, k, v, p),
                         (q, k, v, o, go, p) -> CpuLinearAttention.backwardF32(kn, q, k, v, o, go, p), kn.getClass().getSimpleName());
