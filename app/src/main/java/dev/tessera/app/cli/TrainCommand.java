@@ -51,7 +51,9 @@ public final class TrainCommand implements Callable<Integer> {
          */
         static final long REFERENCE_MAIN_STEPS = 24_000;
 
-        @Option(names = "--preset", defaultValue = "default", description = "default | reference (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--preset", defaultValue = "default", description = "default (238 K parameters, 120 K generated rows, 2,000 main "
+                + "steps: minutes on a CPU) | reference (2.45 M parameters, 1 M rows, 24,000 main steps: about 1.5 h on 2 cores) "
+                + "(default: ${DEFAULT-VALUE}).")
         String preset = "default";
 
         @Option(names = "--data", paramLabel = "DIR", description = "Train on this dataset folder (written by 'tessera gen mheight') instead of generating one.")
