@@ -10,15 +10,16 @@ import java.util.Arrays;
  * Fused non-causal linear attention on the CPU (semantics in {@link LinearAttentionOp}); float32 on
  * {@link AttentionKernels}, float64 through the composite.
  *
- * <p>One task per (batch, kv head), so a task owns the kv head's sums and, in the backward, its dk and dv
- * (no two tasks write the same element; every sum runs in a fixed order, so results do not depend on the
- * thread count). A task maps its keys into a [Tk, D] block ({@code phi(k)}, 0 on padded keys), forms
- * {@code S = phi(K)^T V} and {@code z = phi(K)^T 1}, then for each query head of its group maps the queries
- * into a [Tq, D] block and writes {@code out = phi(Q) S / phi(Q) z} straight into the output rows. The backward
- * recomputes those blocks (cheaper than keeping them) and accumulates {@code dS} and {@code dz} over the group
- * before it forms dk and dv. Inputs are read in place (any strided view with a unit-stride last dimension;
- * others are copied first), and outputs are laid out like the inputs ({@link CpuAttention#allocLike}), so the
- * layer's head split and merge around the op are free.
+ * <p>Forward: one task per (batch, group of kv heads) (see {@link Call#kvHeadsPerTask}). A task maps the keys of its
+ * kv heads and the queries of their query heads ({@code phi}, 0 on padded keys) into cache-resident [T, D] blocks,
+ * time step by time step so that head-split inputs are read in address order; then per kv head it forms
+ * {@code S = phi(K)^T V} and {@code z = phi(K)^T 1}, and per query head writes {@code out = phi(Q) S / phi(Q) z}
+ * straight into the output rows. Backward: one task per (batch, kv head), which owns that head's dk and dv; it
+ * recomputes those blocks (cheaper than keeping them) and accumulates {@code dS} and {@code dz} over the group before
+ * it forms dk and dv. No two tasks write the same element and every sum runs in a fixed order, so results do not
+ * depend on the thread count. Inputs are read in place (any strided view with a unit-stride last dimension; others
+ * are copied first), and outputs are laid out like the inputs ({@link CpuAttention#allocLike}), so the layer's head
+ * split and merge around the op are free.
  */
 final class CpuLinearAttention {
     private static final float TINY = (float) LinearAttentionOp.TINY;
@@ -43,10 +44,11 @@ final class CpuLinearAttention {
         float[] fk = new float[0], fq = new float[0], s = new float[0], st = new float[0], ds = new float[0];
         float[] z = new float[0], dz = new float[0], r = new float[0], dden = new float[0], dnum = new float[0], df = new float[0];
 
-        Scratch ensure(int tq, int tk, int d, int dv, boolean backward) {
-            int t = Math.max(tq, tk);
-            if (fk.length < tk * d) fk = new float[tk * d];
-            if (fq.length < tq * d) fq = new float[tq * d];
+        /** Room for qRows mapped query rows and kRows mapped key rows of width d (and the backward's blocks). */
+        Scratch ensure(int qRows, int kRows, int d, int dv, boolean backward) {
+            int t = Math.max(qRows, kRows);
+            if (fk.length < kRows * d) fk = new float[kRows * d];
+            if (fq.length < qRows * d) fq = new float[qRows * d];
             if (s.length < d * dv) {
                 s = new float[d * dv];
                 st = new float[d * dv];
@@ -56,12 +58,12 @@ final class CpuLinearAttention {
                 z = new float[d];
                 dz = new float[d];
             }
-            if (r.length < tq) {
-                r = new float[tq];
-                dden = new float[tq];
+            if (r.length < qRows) {
+                r = new float[qRows];
+                dden = new float[qRows];
             }
             if (backward) {
-                if (dnum.length < tq * dv) dnum = new float[tq * dv];
+                if (dnum.length < qRows * dv) dnum = new float[qRows * dv];
                 if (df.length < t * d) df = new float[t * d];
             }
             return this;
