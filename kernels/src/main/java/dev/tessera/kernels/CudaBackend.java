@@ -422,9 +422,13 @@ public final class CudaBackend implements Backend {
     }
 
     private static boolean fusedAttention(Tensor q, Tensor v, int causalOffset) {
+        return causalOffset >= 0 && f32HeadDimsUpTo(q, v, Attention.MAX_HEAD_DIM);
+    }
+
+    /** F32 operands whose head dims (q's D and v's Dv) are in [1, max]: what the fused kernels take. */
+    private static boolean f32HeadDimsUpTo(Tensor q, Tensor v, int max) {
         int d = q.dim(3), dv = v.dim(3);
-        return q.dtype() == DType.F32 && causalOffset >= 0 && d >= 1 && dv >= 1 && d <= Attention.MAX_HEAD_DIM
-                && dv <= Attention.MAX_HEAD_DIM;
+        return q.dtype() == DType.F32 && d >= 1 && dv >= 1 && d <= max && dv <= max;
     }
 
     /**
@@ -444,9 +448,7 @@ public final class CudaBackend implements Backend {
     }
 
     private static boolean fusedLinearAttention(Tensor q, Tensor v) {
-        int d = q.dim(3), dv = v.dim(3);
-        return q.dtype() == DType.F32 && d >= 1 && dv >= 1 && d <= LinearAttentionKernels.MAX_HEAD_DIM
-                && dv <= LinearAttentionKernels.MAX_HEAD_DIM;
+        return f32HeadDimsUpTo(q, v, LinearAttentionKernels.MAX_HEAD_DIM);
     }
 
     /**

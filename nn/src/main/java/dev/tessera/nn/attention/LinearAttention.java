@@ -83,13 +83,12 @@ public final class LinearAttention extends Module {
             // the fused op maps features itself and writes its output laid out [B, T, H, Dv]: the head merge below is a view
             Variable q = wq.forward(x).reshape(b, t, heads, headDim).permute(0, 2, 1, 3);
             Variable k = wk.forward(x).reshape(b, t, kvHeads, headDim).permute(0, 2, 1, 3);
-            checkShapes(q, k, v, keyPadding, false);
-            o = Variable.linearAttention(q, k, v, keyPadding);
+            o = Variable.linearAttention(q, k, v, keyPadding);   // the op checks the padding mask
         } else {
             // the feature map runs on the contiguous projections: on the head-split views it is a strided pass of short rows
             Variable fq = phi(wq.forward(x)).reshape(b, t, heads, headDim).permute(0, 2, 1, 3);
             Variable fk = phi(wk.forward(x)).reshape(b, t, kvHeads, headDim).permute(0, 2, 1, 3);
-            checkShapes(fq, fk, v, keyPadding, true);
+            checkCausalShapes(fq, fk, v, keyPadding);
             o = causalFeatures(fq, fk, v, keyPadding, DEFAULT_CHUNK);
         }
         return wo.forward(o.permute(0, 2, 1, 3).reshape(b, t, dModel));
@@ -112,8 +111,8 @@ public final class LinearAttention extends Module {
      * form is the fused {@link Variable#linearAttention} op.
      */
     public static Variable attend(Variable q, Variable k, Variable v, Tensor keyPadding, boolean causal, int chunk) {
-        checkShapes(q, k, v, keyPadding, causal);
-        if (!causal) return Variable.linearAttention(q, k, v, keyPadding);
+        if (!causal) return Variable.linearAttention(q, k, v, keyPadding);   // the op checks its operands
+        checkCausalShapes(q, k, v, keyPadding);
         return causalFeatures(phi(q), phi(k), v, keyPadding, chunk);
     }
 
@@ -122,11 +121,12 @@ public final class LinearAttention extends Module {
         return x.elu().add(1.0);
     }
 
-    private static void checkShapes(Variable q, Variable k, Variable v, Tensor keyPadding, boolean causal) {
+    /** The operand checks of the causal form (the non-causal op checks its own). */
+    private static void checkCausalShapes(Variable q, Variable k, Variable v, Tensor keyPadding) {
         if (q.rank() != 4 || k.rank() != 4 || v.rank() != 4 || k.dim(0) != q.dim(0) || v.dim(0) != q.dim(0) || k.dim(1) != v.dim(1)
-                || k.dim(2) != v.dim(2) || k.dim(3) != q.dim(3) || q.dim(1) % k.dim(1) != 0 || (causal && q.dim(2) != k.dim(2))) {
+                || k.dim(2) != v.dim(2) || k.dim(3) != q.dim(3) || q.dim(1) % k.dim(1) != 0 || q.dim(2) != k.dim(2)) {
             throw new IllegalArgumentException("linearAttention: incompatible shapes q" + Shape.str(q.shape()) + ", k" + Shape.str(k.shape())
-                    + ", v" + Shape.str(v.shape()) + (causal ? " (causal needs Tq == Tk)" : ""));
+                    + ", v" + Shape.str(v.shape()) + " (causal needs Tq == Tk)");
         }
         int b = q.dim(0), tk = k.dim(2);
         if (keyPadding != null && (keyPadding.dtype() != DType.BOOL || !Shape.same(keyPadding.shape(), new int[] {b, tk}))) {

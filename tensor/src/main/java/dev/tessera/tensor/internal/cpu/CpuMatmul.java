@@ -36,26 +36,20 @@ final class CpuMatmul {
     /** {@code x [m, k] w[n, k]^T + bias[n]}: float32 starts C from the bias inside the GEMM, float64 adds it after. */
     static Tensor linear(Tensor x, Tensor w, Tensor bias) {
         if (x.dtype() != DType.F32) return matmul(x, w.mT(), new int[] {x.dim(0), w.dim(0)}).add(bias);
-        int m = x.dim(0), k = x.dim(1), n = w.dim(0);
-        Tensor out = CpuBackend.alloc(DType.F32, new int[] {m, n});
-        if (out.numel() == 0) return out;
-        Layout la = layout(x), lb = layout(w.mT());
-        Tensor bc = bias.contiguous();
-        Gemm.sgemmBias(la.trans(), lb.trans(), m, n, k, 1f, CpuBackend.st(la.t()).f32(), la.t().offset(), la.ld(),
-                CpuBackend.st(lb.t()).f32(), lb.t().offset(), lb.ld(), CpuBackend.st(bc).f32(), bc.offset(),
-                CpuBackend.st(out).f32(), 0, n);
+        Tensor out = CpuBackend.alloc(DType.F32, new int[] {x.dim(0), w.dim(0)});
+        linearInto(out, x, w, bias);   // always taken: a fresh float32 output has unit-stride, non-overlapping rows
         return out;
     }
 
     /**
      * {@code dst = x w^T (+ bias)} straight into dst's storage when all are float32 and dst's rows are unit-stride
-     * and do not overlap; returns false (nothing written) otherwise.
+     * and do not overlap (k = 0 gives the bias rows, or zeros); returns false (nothing written) otherwise.
      */
     static boolean linearInto(Tensor dst, Tensor x, Tensor w, Tensor bias) {
         int m = x.dim(0), k = x.dim(1), n = w.dim(0);
         int[] ds = dst.strides();
         boolean rowsOk = (n <= 1 || ds[1] == 1) && (m <= 1 || ds[0] >= n);
-        if (dst.dtype() != DType.F32 || x.dtype() != DType.F32 || !rowsOk || k == 0) return false;
+        if (dst.dtype() != DType.F32 || x.dtype() != DType.F32 || !rowsOk) return false;
         if (m == 0 || n == 0) return true;
         int ldc = m <= 1 ? Math.max(1, n) : ds[0];
         Layout la = layout(x), lb = layout(w.mT());
