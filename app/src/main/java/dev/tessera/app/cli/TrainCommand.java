@@ -1,6 +1,8 @@
 package dev.tessera.app.cli;
 
+import dev.tessera.app.mheight.BoundFit;
 import dev.tessera.app.mheight.Evaluation;
+import dev.tessera.app.mheight.Features;
 import dev.tessera.app.mheight.MHeightConfig;
 import dev.tessera.app.mheight.MHeightModel;
 import dev.tessera.app.mheight.Predictor;
@@ -144,22 +146,25 @@ public final class TrainCommand implements Callable<Integer> {
             List<String> charts = new ArrayList<>();
             if (Reports.lossCurves(out.resolve("loss.png"), trainer.history())) charts.add("loss.png");
             var means = Evaluation.groupMeans(train);
+            BoundFit boundFit = BoundFit.fit(train, Features.log2LowerBounds(train));
             if (val.size() > 0) {
-                evaluate("validation (held-out matrices of the training data)", "val", val, model, means, charts);
+                evaluate("validation (held-out matrices of the training data)", "val", val, model, means, boundFit, charts);
             }
             if (testDir != null) {
-                evaluate("fresh intscale held-out set", "intscale", Rows.load(testDir, MHeightDataset.Split.ALL), model, means, charts);
-                evaluate("int100 held-out set", "int100", Rows.load(int100Dir, MHeightDataset.Split.ALL), model, means, charts);
+                evaluate("fresh intscale held-out set", "intscale", Rows.load(testDir, MHeightDataset.Split.ALL), model, means, boundFit, charts);
+                evaluate("int100 held-out set", "int100", Rows.load(int100Dir, MHeightDataset.Split.ALL), model, means, boundFit, charts);
             }
             System.out.printf("done in %.1f s: checkpoint %s; charts in %s (%s); metrics %s%n", (System.nanoTime() - t0) / 1e9, ck, out,
                     String.join(", ", charts), metricsFile);
             return 0;
         }
 
-        private void evaluate(String title, String tag, Rows rows, MHeightModel model, Map<Integer, Double> means, List<String> charts) {
+        private void evaluate(String title, String tag, Rows rows, MHeightModel model, Map<Integer, Double> means, BoundFit boundFit,
+                              List<String> charts) {
             System.out.println("== " + title + ", tta " + tta);
-            double[] pred = Predictor.predict(model, rows, tta, 1024);
-            System.out.print(Evaluation.evaluate(rows, pred, means).table());
+            double[] bounds = Features.log2LowerBounds(rows);
+            double[] pred = Predictor.predict(model, rows, bounds, tta, 1024);
+            System.out.print(Evaluation.evaluate(rows, pred, means, boundFit.predict(rows, bounds)).table());
             String file = "pred-vs-true-" + tag + ".png";
             Reports.predictedVsTrue(out.resolve(file), title + ", tta " + tta, rows, pred);
             charts.add(file);

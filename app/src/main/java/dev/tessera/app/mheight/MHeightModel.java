@@ -21,7 +21,8 @@ import java.util.List;
 /**
  * The m-height model: column tokens (see {@link Features}) plus n/k/m embeddings and global features,
  * a Transformer encoder without positional encoding, masked mean pooling and a {@link DenseMoE} head.
- * It predicts log2 h as the log2 max-column-1-norm lower bound plus a learned correction.
+ * It predicts log2 h as the log2 of the minimum-support lower bound on h_m (see {@link Features}) plus a
+ * learned correction.
  */
 public final class MHeightModel extends Module {
     private static final int MAX_INDEX = Features.MAX_N + 1;

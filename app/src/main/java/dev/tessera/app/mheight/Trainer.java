@@ -59,6 +59,7 @@ public final class Trainer {
     private double windowLoss;
     private int windowSteps;
     private double evalSeconds;
+    private double[] valBounds;
 
     /** A trainer for {@code model} (already on its device) logging to {@code out}. */
     public Trainer(MHeightModel model, Options opt, PrintStream out) {
@@ -97,6 +98,10 @@ public final class Trainer {
     public void fit(Rows train, Rows val) {
         if (train.size() == 0) throw new IllegalArgumentException("Trainer.fit: no training rows");
         Rows valSub = val == null || val.size() == 0 ? null : valSubset(val);
+        valBounds = valSub == null ? null : Features.log2LowerBounds(valSub);
+        long b0 = System.nanoTime();
+        double[] bounds = Features.log2LowerBounds(train);
+        out.printf("minimum-support bounds of %d training rows: %.1f s%n", train.size(), (System.nanoTime() - b0) / 1e9);
         double[] w = groupWeights(train);
         double meanW = 1.0 / train.size();
         SplittableRandom rng = new SplittableRandom(opt.seed());
@@ -110,11 +115,11 @@ public final class Trainer {
         long t0 = System.nanoTime();
         for (long s = 0; s < main; s++) {
             adam.setLr(sched.lr(s));
-            step("main", s, main, train, w, meanW, sample(all, null, 0, rng), rng, t0, valSub);
+            step("main", s, main, train, bounds, w, meanW, sample(all, null, 0, rng), rng, t0, valSub);
         }
         long boost = Math.max(1, Math.round(main * opt.boosterFraction()));
         long cool = Math.max(1, Math.round(main * opt.cooldownFraction()));
-        double[] pred = Predictor.predict(model, train, 1, 1024);
+        double[] pred = Predictor.predict(model, train, bounds, 1, 1024);
         model.train();
         Integer[] order = new Integer[train.size()];
         for (int i = 0; i < order.length; i++) order[i] = i;
@@ -125,13 +130,13 @@ public final class Trainer {
         startPhase();
         t0 = System.nanoTime();
         adam.setLr(opt.lr() * 0.3);
-        for (long s = 0; s < boost; s++) step("booster", s, boost, train, w, meanW, sample(hard, null, 0, rng), rng, t0, valSub);
+        for (long s = 0; s < boost; s++) step("booster", s, boost, train, bounds, w, meanW, sample(hard, null, 0, rng), rng, t0, valSub);
         out.printf("phase cooldown: %d steps, 90 %% regular / 10 %% hard rows, lr %.2g%n", cool, opt.lr() * 0.1);
         startPhase();
         t0 = System.nanoTime();
         for (long s = 0; s < cool; s++) {
             adam.setLr(opt.lr() * 0.1 * (1 - (double) s / cool) + opt.lr() * 0.01);
-            step("cooldown", s, cool, train, w, meanW, sample(all, hard, 0.1, rng), rng, t0, valSub);
+            step("cooldown", s, cool, train, bounds, w, meanW, sample(all, hard, 0.1, rng), rng, t0, valSub);
         }
         if (metrics != null) metrics.flush();
         model.eval();
@@ -159,13 +164,14 @@ public final class Trainer {
         return idx;
     }
 
-    private void step(String phase, long s, long total, Rows train, double[] w, double meanW, int[] idx, SplittableRandom rng, long t0,
+    private void step(String phase, long s, long total, Rows train, double[] bounds, double[] w, double meanW, int[] idx, SplittableRandom rng, long t0,
                       Rows valSub) {
         int b = idx.length;
         int[] n = new int[b], k = new int[b], m = new int[b];
         double[][] p = new double[b][];
         float[] y = new float[b];
         float[] wt = new float[b];
+        double[] bound = new double[b];
         double wsum = 0;
         for (int i = 0; i < b; i++) {
             int j = idx[i];
@@ -176,11 +182,12 @@ public final class Trainer {
             p[i] = new double[src.length];
             Augment.random(src, k[i], n[i] - k[i], rng, p[i]);
             y[i] = (float) train.log2h()[j];
+            bound[i] = bounds[j];
             wsum += w[j] / meanW;
         }
         for (int i = 0; i < b; i++) wt[i] = (float) (w[idx[i]] / meanW / wsum);
         Device dev = model.device();
-        Variable pred = model.forward(Features.build(n, k, m, p));
+        Variable pred = model.forward(Features.build(n, k, m, p, bound));
         Variable err = pred.sub(Variable.constant(Tensor.of(y, b).to(dev)));
         Variable loss = err.square().mul(Variable.constant(Tensor.of(wt, b).to(dev))).sum(0);
         adam.zeroGrad();
@@ -202,7 +209,7 @@ public final class Trainer {
             windowSteps = 0;
             if (valSub != null) {
                 long e0 = System.nanoTime();
-                double v = Evaluation.macroMse(valSub, Predictor.predict(model, valSub, 1, 1024));
+                double v = Evaluation.macroMse(valSub, Predictor.predict(model, valSub, valBounds, 1, 1024));
                 evalSeconds += (System.nanoTime() - e0) / 1e9;
                 history.add(phase, LossHistory.VAL, g, v);
                 if (metrics != null) metrics.scalar(phase + "/val_loss", g, v);
