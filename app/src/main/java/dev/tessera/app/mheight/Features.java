@@ -31,6 +31,8 @@ public final class Features {
     public static final double INFINITE_LOG2_BOUND = 64;
     /** Largest n (and m) the model's n/k/m embedding tables hold. */
     public static final int MAX_N = 31;
+    /** Largest n the features support: the minimum-support bound enumerates subsets as int bit masks. */
+    public static final int MAX_CODE_LENGTH = Math.min(MAX_N, dev.tessera.lp.Subsets.MAX_N);
 
     private Features() {
     }
@@ -55,11 +57,11 @@ public final class Features {
 
     /**
      * Why the model cannot take a row (n, k, m), or null when it can: it needs 1 <= k <= {@link #KMAX},
-     * k < n <= {@link #MAX_N} and 0 <= m < n.
+     * k < n <= {@link #MAX_CODE_LENGTH} and 0 <= m < n.
      */
     public static String unsupported(int n, int k, int m) {
         if (k < 1 || k > KMAX) return "k must be in 1.." + KMAX + ", got " + k;
-        if (n <= k || n > MAX_N) return "n must be in k+1.." + MAX_N + ", got n = " + n + " with k = " + k;
+        if (n <= k || n > MAX_CODE_LENGTH) return "n must be in k+1.." + MAX_CODE_LENGTH + ", got n = " + n + " with k = " + k;
         if (m < 0 || m >= n) return "m must be in 0..n-1, got m = " + m + " with n = " + n;
         return null;
     }

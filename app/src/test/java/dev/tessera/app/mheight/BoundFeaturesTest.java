@@ -34,6 +34,12 @@ class BoundFeaturesTest {
     }
 
     @Test
+    void codeLengthIsLimitedToWhatTheBoundEnumerates() {
+        assertEquals(null, Features.unsupported(30, 6, 5));
+        assertEquals("n must be in k+1..30, got n = 31 with k = 4", Features.unsupported(31, 4, 2));
+    }
+
+    @Test
     void aProvablyInfiniteHeightIsPredictedInfinite() {
         // (1, 3, 0, 2) has three nonzeros, so h_3 is infinite; h_2 = 3 / 1 is finite
         Rows rows = new Rows(new int[] {4, 4}, new int[] {1, 1}, new int[] {3, 2}, new double[][] {{3, 0, 2}, {3, 0, 2}}, new double[] {0, 0});
