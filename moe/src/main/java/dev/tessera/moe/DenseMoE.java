@@ -155,9 +155,9 @@ public final class DenseMoE extends Module implements Layer {
         return lastGates;
     }
 
+    /** A scalar zero made on {@code device} itself (no host copy, so it may be part of a captured CUDA graph). */
     static Variable zero(DType dtype, Device device) {
-        Tensor z = Tensor.scalar(dtype, 0.0);
-        return Variable.constant(device.equals(z.device()) ? z : z.to(device));
+        return Variable.constant(Tensor.zeros(dtype, device));
     }
 
     @Override

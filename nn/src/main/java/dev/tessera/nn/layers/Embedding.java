@@ -52,19 +52,26 @@ public final class Embedding extends Module implements Layer {
         return dim;
     }
 
-    /** Looks up I32 {@code indices} (any shape); each must lie in {@code [0, num)}. */
+    /**
+     * Looks up I32 {@code indices} (any shape); each must lie in {@code [0, num)}. The range is checked by
+     * the backend's index select (on the device, without copying the indices to the host, so the lookup can
+     * be part of a captured CUDA graph); the error names this layer.
+     */
     public Variable forward(Tensor indices) {
         if (indices.dtype() != DType.I32) {
             throw new IllegalArgumentException("Embedding: indices must be I32, got " + indices.dtype() + " " + Shape.str(indices.shape()));
         }
         int[] s = indices.shape();
         Tensor flat = indices.reshape(-1);
-        for (int i : flat.toIntArray()) {
-            if (i < 0 || i >= num) throw new IllegalArgumentException("Embedding: index " + i + " outside [0, " + num + ")");
-        }
         int[] out = java.util.Arrays.copyOf(s, s.length + 1);
         out[s.length] = dim;
-        return weight.var().indexSelect(0, flat).reshape(out);
+        Variable rows;
+        try {
+            rows = weight.var().indexSelect(0, flat);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(this + ": " + e.getMessage(), e);
+        }
+        return rows.reshape(out);
     }
 
     /** Looks up the I32 indices held by {@code x} (a constant). */

@@ -95,7 +95,10 @@ class LayersTest {
         assertClose(new double[] {5, 6, 1, 2, 3, 4, 5, 6}, y.value(), 0);
         y.mul(c(Tensor.of(new float[] {1, 10, 1, 10, 1, 10, 2, 20}, 2, 2, 2))).sum().backward();
         assertClose(new double[] {1, 10, 1, 10, 3, 30}, e.weight().grad(), 1e-6);
-        assertThrows(IllegalArgumentException.class, () -> e.forward(Tensor.of(new int[] {3}, 1)));
+        for (int bad : new int[] {3, -1}) {
+            var ex = assertThrows(IllegalArgumentException.class, () -> e.forward(Tensor.of(new int[] {0, bad}, 2)));
+            assertTrue(ex.getMessage().startsWith("Embedding(3, 2): ") && ex.getMessage().contains("index " + bad + " is out of range"), ex.getMessage());
+        }
         assertThrows(IllegalArgumentException.class, () -> e.forward(Tensor.of(new float[] {0}, 1)));
     }
 
